@@ -1,0 +1,1 @@
+"""The tracsh rule language: parse, check, compile, evaluate and format rules."""
