@@ -1,0 +1,1 @@
+"""The tracsh grammar, shipped as package data (grammar/tracsh.lark)."""

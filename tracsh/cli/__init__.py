@@ -1,0 +1,1 @@
+"""The tracsh command line."""

@@ -1,0 +1,1 @@
+"""The HTTP collector and the daemon that runs it."""

@@ -1,0 +1,1 @@
+"""Delivery of outbox rows: templates, channels, the worker, enrichers."""

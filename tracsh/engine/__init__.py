@@ -1,0 +1,1 @@
+"""The event pipeline: identify, rules, actions, segments, commit."""

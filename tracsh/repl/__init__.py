@@ -1,0 +1,1 @@
+"""The prompt-toolkit REPL for rule authors."""

@@ -1,0 +1,1 @@
+"""The SQLite store: profiles, sessions, events, outbox, rejects, statistics."""
