@@ -8,8 +8,9 @@ parses of differently laid-out text compare equal when they mean the same thing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -159,10 +160,20 @@ class Last:
     span: Span = _span()
 
 
-Expr = Union[
-    Literal, ListExpr, ObjectExpr, Duration, Path, Now, Call, Arith, Neg, Count, Sum,
-    Last,
-]
+Expr = (
+    Literal
+    | ListExpr
+    | ObjectExpr
+    | Duration
+    | Path
+    | Now
+    | Call
+    | Arith
+    | Neg
+    | Count
+    | Sum
+    | Last
+)
 
 
 # --- conditions ---------------------------------------------------------------
@@ -270,9 +281,19 @@ class Tql:
     span: Span = _span()
 
 
-Condition = Union[
-    Compare, InList, TextTest, Between, Presence, InSegment, Truthy, Not, And, Or, Tql,
-]
+Condition = (
+    Compare
+    | InList
+    | TextTest
+    | Between
+    | Presence
+    | InSegment
+    | Truthy
+    | Not
+    | And
+    | Or
+    | Tql
+)
 
 
 # --- actions ------------------------------------------------------------------
@@ -456,11 +477,28 @@ class Stop:
     span: Span = _span()
 
 
-Action = Union[
-    Send, ShowMessage, ShowWidget, RespondWith, SetField, Unset, Increment, Append,
-    Remove, SegmentAction, AddInterest, GrantConsent, RevokeConsent, CallWebhook,
-    Enrich, Merge, Emit, JourneyAction, Log, Stop,
-]
+Action = (
+    Send
+    | ShowMessage
+    | ShowWidget
+    | RespondWith
+    | SetField
+    | Unset
+    | Increment
+    | Append
+    | Remove
+    | SegmentAction
+    | AddInterest
+    | GrantConsent
+    | RevokeConsent
+    | CallWebhook
+    | Enrich
+    | Merge
+    | Emit
+    | JourneyAction
+    | Log
+    | Stop
+)
 
 
 # --- top-level forms ----------------------------------------------------------
@@ -522,7 +560,7 @@ class Journey:
     span: Span = _span()
 
 
-Form = Union[Rule, Segment, Journey]
+Form = Rule | Segment | Journey
 
 
 @dataclass(frozen=True)
@@ -532,3 +570,36 @@ class RuleFile:
     path: str
     forms: tuple[Form, ...]
     span: Span = _span()
+
+
+# --- walking ------------------------------------------------------------------
+
+
+def is_node(value: Any) -> bool:
+    """Whether ``value`` is a syntax-tree node (every node has a span)."""
+    return hasattr(value, "__dataclass_fields__") and hasattr(value, "span")
+
+
+def children(node: Any) -> Iterator[Any]:
+    """The nodes directly inside ``node``, in field order (object values included)."""
+    for item in fields(node):
+        if item.name != "span":
+            yield from _nodes_in(getattr(node, item.name))
+
+
+def _nodes_in(value: Any) -> Iterator[Any]:
+    if is_node(value):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _nodes_in(item)
+
+
+def walk(node: Any) -> Iterator[tuple[Any, int]]:
+    """Every node under ``node`` (itself first) with its depth, without recursion."""
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        yield current, depth
+        inner = list(children(current))
+        stack.extend((child, depth + 1) for child in reversed(inner))

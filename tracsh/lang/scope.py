@@ -9,7 +9,7 @@ resolve, and is distinct from ``None`` (a stored null).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -37,7 +37,7 @@ Truth = bool | None
 """A three-valued truth: True, False, or None for unknown."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Report:
     """Counts what went wrong quietly while evaluating one rule for one event."""
 
@@ -58,7 +58,7 @@ class Report:
             self.messages.append(message)
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """The documents a condition reads, the current time, and where to report.
 
@@ -70,11 +70,34 @@ class Scope:
     profile: Any = MISSING
     session: Any = MISSING
     source: Any = MISSING
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     report: Report = field(default_factory=Report)
     history: Any = None
-    """Answers count/sum/last for the profile; None where history is unavailable."""
+    """Answers count/sum/last for the profile; None where history is unavailable.
+
+    A history provider has ``evaluate(node, where, value, scope)``: ``node`` is
+    the Count, Sum or Last node, ``where`` a check over a scope whose ``event``
+    is a stored event (None when the node has no condition; a Count of a bare
+    event type has its type in ``node.subject``), ``value`` the compiled value
+    of sum()/last() over such a scope.
+    """
 
     def root(self, name: str) -> Any:
         """The document for a path root (event, profile, session, source)."""
         return getattr(self, name)
+
+    def ask_history(self, node: Any, where: Any, value: Any) -> Any:
+        """count(), sum() or last() through ``history``; MISSING when it cannot answer.
+
+        Without a provider (a dry run with no store) the rule cannot be decided:
+        the value is missing and an error is counted.
+        """
+        name = type(node).__name__.lower()
+        if self.history is None:
+            self.report.error(f"{name}() needs the event history, which is not here")
+            return MISSING
+        try:
+            return self.history.evaluate(node, where, value, self)
+        except Exception as err:  # a store failure must not stop event processing
+            self.report.error(f"{name}(): {err}")
+            return MISSING

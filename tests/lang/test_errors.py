@@ -1,0 +1,66 @@
+"""Every curated load error of language.md §7, rendered, against golden files."""
+
+from pathlib import Path
+
+import pytest
+
+from tracsh.lang.loader import load_sources
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "errors"
+
+CASES = {
+    "missing_then": 'when event.type == "purchase" send email "thanks"\n',
+    "missing_then_named": (
+        'rule "thanks"\n  when event.type == "purchase"\n  send email "thanks"\nend\n'
+    ),
+    "missing_end_next_rule": (
+        'rule "a"\n  when event.type == "x"\n  then\n    stop\n\n'
+        'rule "b"\n  when event.type == "y"\n  then\n    stop\nend\n'
+    ),
+    "missing_end_at_eof": 'rule "a"\n  when event.type == "x"\n  then\n    stop\n',
+    "unknown_action": 'when event.type == "x" then sned email "thanks"\n',
+    "unknown_function": 'when lowr(event.type) == "x" then stop\n',
+    "wrong_arity": "when round() == 1 then stop\n",
+    "unknown_root": "when person.age > 3 then stop\n",
+    "unclosed_string": 'when event.type == "purchase then stop\n',
+    "write_to_event": 'when event.type == "x" then set event.properties.seen = true\n',
+    "duplicate_rule_id": (
+        'rule "a"\n  when event.type == "x"\n  then stop\nend\n'
+        'rule "a"\n  when event.type == "y"\n  then stop\nend\n'
+    ),
+    "assign_for_equals": 'when event.type = "purchase" then stop\n',
+    "invalid_regex": 'when event.properties.sku matches "[A-Z" then stop\n',
+    "too_deep": "when " + "not " * 70 + 'event.type == "x" then stop\n',
+    "two_actions_one_line": 'when event.type == "x" then stop stop\n',
+    "condition_as_value": "when (event.a > 1) + 2 > 3 then stop\n",
+    "option_twice": (
+        'rule "a"\n  priority 1\n  priority 2\n  when true\n  then stop\nend\n'
+    ),
+    "not_a_list": 'when event.type in "abc" then stop\n',
+    "unknown_journey": 'when event.type == "x" then start journey "nope"\n',
+    "unknown_segment_warning": 'when profile in segment "nobody" then stop\n',
+    "bad_character": 'when event.type == "x" && true then stop\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_error_message(name, snapshot):
+    ruleset = load_sources([("rules/example.rules", CASES[name])])
+    assert ruleset.diagnostics, f"{name}: no diagnostic"
+    if name.endswith("_warning"):
+        assert ruleset.ok
+    else:
+        assert not ruleset.ok
+    snapshot.snapshot_dir = SNAPSHOTS
+    rendered = "\n".join(d.render() for d in ruleset.diagnostics) + "\n"
+    snapshot.assert_match(rendered, f"{name}.txt")
+
+
+def test_errors_in_several_files_are_all_reported():
+    ruleset = load_sources(
+        [
+            ("a.rules", 'when event.type = "x" then stop\n'),
+            ("b.rules", 'when lowr(event.type) == "x" then stop\n'),
+        ]
+    )
+    assert [d.path for d in ruleset.errors] == ["a.rules", "b.rules"]

@@ -1,0 +1,179 @@
+"""Load-time checks over parsed nodes: what the grammar accepts but a rule cannot mean.
+
+Unknown functions and wrong argument counts, invalid regular expressions after
+``matches``, writes to ``event.*``, nesting past the limit, history inside
+history. Each problem is a Diagnostic with the place and a caret; checks that
+need the whole rule set (duplicate ids, unknown segments) live in loader.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from tracsh.lang import nodes as n
+from tracsh.lang.errors import Diagnostic, diagnostic_at
+from tracsh.lang.functions import FUNCTIONS
+
+MAX_DEPTH = 64
+"""How deeply nodes may nest in one condition or value (operator chains count)."""
+
+HISTORY = (n.Count, n.Sum, n.Last)
+
+_TARGETS = {
+    n.SetField: "set",
+    n.Unset: "unset",
+    n.Increment: "increment",
+    n.Append: "append to",
+    n.Remove: "remove from",
+    n.Enrich: "enrich",
+}
+
+
+class Checker:
+    """Collects the diagnostics of one source text."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, node: Any, message: str, severity: str = "error") -> None:
+        """Record a problem at ``node``'s place."""
+        self.diagnostics.append(
+            diagnostic_at(self.path, self.text, node.span, message, severity, True)
+        )
+
+    def check_file(self, rule_file: n.RuleFile) -> list[Diagnostic]:
+        """Check every form of a parsed file."""
+        for form in rule_file.forms:
+            self.check_form(form)
+        return self.diagnostics
+
+    def check_form(self, form: Any) -> None:
+        """Check one rule, segment or journey."""
+        if isinstance(form, n.Journey):
+            self.check_journey(form)
+            return
+        self.check_tree(form.condition)
+        for action in getattr(form, "actions", ()):
+            self.check_action(action)
+
+    def check_journey(self, journey: n.Journey) -> None:
+        """Conditions, steps and step names of a journey."""
+        self.check_tree(journey.enter)
+        if journey.exit is not None:
+            self.check_tree(journey.exit)
+        seen: set[str] = set()
+        for step in journey.steps:
+            if step.name in seen:
+                self.error(
+                    step, f'journey "{journey.name}" has two steps "{step.name}"'
+                )
+            seen.add(step.name)
+            if step.when is not None:
+                self.check_tree(step.when)
+            for action in step.actions:
+                self.check_action(action)
+
+    def check_action(self, action: Any) -> None:
+        """An action's target path and the expressions it evaluates."""
+        verb = _TARGETS.get(type(action))
+        if verb is not None:
+            self.check_target(action.target, verb)
+        if isinstance(action, n.Merge):
+            for key in action.keys:
+                if key.root != "profile" or not key.parts:
+                    self.error(
+                        key, "merge keys are profile fields, such as profile.pii.email"
+                    )
+        target = getattr(action, "target", None)
+        for child in n.children(action):
+            if child is not target:
+                self.check_tree(child)
+
+    def check_target(self, target: n.Path, verb: str) -> None:
+        """Only profile and session fields can be written."""
+        if target.root in ("event", "source"):
+            self.error(
+                target,
+                f"cannot {verb} {target.root}.*: the {target.root} is read-only; "
+                "write to profile.* or session.*",
+            )
+        elif not target.parts:
+            self.error(target, f"cannot {verb} the whole {target.root}; name a field")
+
+    def check_tree(self, root: Any) -> None:
+        """Every node of a condition or value, without recursion."""
+        for node, depth in n.walk(root):
+            if depth > MAX_DEPTH:
+                self.error(node, _depth_message())
+                return
+            for problem in _problems(node):
+                self.error(*problem)
+            if isinstance(node, HISTORY):
+                self.check_history(node)
+
+    def check_history(self, node: Any) -> None:
+        """History functions cannot nest, and read their events' own fields."""
+        for inner, depth in n.walk(node):
+            if depth and isinstance(inner, HISTORY):
+                self.error(inner, "count(), sum() and last() cannot be nested")
+                return
+
+
+def _depth_message() -> str:
+    return (
+        f"this nests more than {MAX_DEPTH} levels deep (chains of operators count "
+        "too); split it into simpler conditions"
+    )
+
+
+def _problems(node: Any) -> Iterator[tuple[Any, str]]:
+    """The problems of one node on its own."""
+    if isinstance(node, n.Call):
+        yield from _call_problems(node)
+    elif isinstance(node, n.TextTest) and node.op == "matches":
+        pattern = node.right
+        if isinstance(pattern, n.Literal) and isinstance(pattern.value, str):
+            try:
+                re.compile(pattern.value)
+            except re.error as err:
+                yield pattern, f"invalid regular expression after `matches`: {err}"
+    elif isinstance(node, n.InList):
+        options = node.options
+        if isinstance(options, (n.Literal, n.ObjectExpr, n.Duration)):
+            yield options, '`in` needs a list on its right, such as ["a", "b"]'
+    elif isinstance(node, n.Tql):
+        yield (
+            node,
+            (
+                "`tql` conditions need the Tracardi translator, which is not part of "
+                "this build; write the condition in tracsh's own language"
+            ),
+        )
+
+
+def _call_problems(node: n.Call) -> Iterator[tuple[Any, str]]:
+    function = FUNCTIONS.get(node.name)
+    if function is None:
+        close = difflib.get_close_matches(node.name, list(FUNCTIONS), n=1)
+        hint = f"; did you mean {close[0]}()?" if close else ""
+        names = ", ".join(sorted(FUNCTIONS))
+        yield node, f"unknown function {node.name}(){hint} (functions: {names})"
+    elif not function.accepts(len(node.args)):
+        yield node, (f"{node.name}() takes {function.arity()}, given {len(node.args)}")
+
+
+def check_file(rule_file: n.RuleFile, text: str) -> list[Diagnostic]:
+    """The diagnostics of one parsed file."""
+    return Checker(text, rule_file.path).check_file(rule_file)
+
+
+def check_node(node: Any, text: str, path: str) -> list[Diagnostic]:
+    """The diagnostics of one condition or value (for the REPL and eval)."""
+    checker = Checker(text, path)
+    checker.check_tree(node)
+    return checker.diagnostics

@@ -1,0 +1,293 @@
+"""Text to nodes: the Lark LALR parser, its newline post-lexer and syntax errors.
+
+``parse_file``, ``parse_condition`` and ``parse_expr`` return nodes or raise
+RuleError with curated messages (language.md §7); load-time checks beyond the
+grammar are in check.py, and loader.py runs both.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+
+from tracsh.lang import nodes as n
+from tracsh.lang.check import MAX_DEPTH
+from tracsh.lang.errors import Diagnostic, RuleError, diagnostic_at, source_line
+from tracsh.lang.transform import ToNodes
+
+_OPEN = {"LPAR", "LSQB", "LBRACE"}
+_CLOSE = {"RPAR", "RSQB", "RBRACE"}
+
+_CONTINUES = {
+    "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "COMPARE", "TEXT_OP", "ASSIGN",
+    "COMMA", "DOT", "COLON", "_AND", "_OR", "NOT", "IN", "BETWEEN", "WHEN", "THEN",
+    "WITH", "TO", "BY", "FROM", "ON", "AT", "WITHIN", "WHERE",
+}  # fmt: skip
+"""Tokens after which a newline cannot end anything, so it is dropped."""
+
+ACTION_WORDS = (
+    "send", "show", "respond", "set", "unset", "increment", "decrement", "append",
+    "remove", "add", "grant", "revoke", "call", "enrich", "merge", "emit", "start",
+    "exit", "log", "stop",
+)  # fmt: skip
+"""The words an action starts with."""
+
+_FORM_START = re.compile(r"^[ \t]*(rule|journey)[ \t]+(\"[^\"\n]*\"|'[^'\n]*')")
+
+
+class _Newlines:
+    """Drops the newlines that cannot end a form, a line rule or an action.
+
+    Inside brackets, after an operator, and at the start of the text a newline
+    is noise; everywhere else it separates. The text always ends with one.
+    """
+
+    always_accept = ("_NL",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth = 0
+        previous: Token | None = None
+        for token in stream:
+            if token.type == "_NL":
+                if depth or previous is None or previous.type in _CONTINUES:
+                    continue
+                if previous.type == "_NL":
+                    continue
+            elif token.type in _OPEN:
+                depth += 1
+            elif token.type in _CLOSE:
+                depth = max(depth - 1, 0)
+            previous = token
+            yield token
+        if previous is not None and previous.type != "_NL":
+            yield Token.new_borrow_pos("_NL", "\n", previous)
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    """The parser, built once from the packaged grammar."""
+    grammar = resources.files("tracsh.grammar").joinpath("tracsh.lark").read_text()
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        postlex=_Newlines(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=["start", "condition_input", "expr_input"],
+    )
+
+
+def parse_file(text: str, path: str) -> n.RuleFile:
+    """Parse a whole rule file; raises RuleError."""
+    if not text.strip():
+        return n.RuleFile(path, ())
+    return _parse(text, path, "start")
+
+
+def parse_condition(text: str, path: str = "<input>") -> n.Condition:
+    """Parse one condition (as typed at the REPL or given to ``tracsh eval``)."""
+    return _parse(text, path, "condition_input")
+
+
+def parse_expr(text: str, path: str = "<input>") -> n.Expr:
+    """Parse one value expression."""
+    return _parse(text, path, "expr_input")
+
+
+def _parse(text: str, path: str, start: str) -> Any:
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    if not text.strip():
+        raise RuleError([Diagnostic(path, 1, 1, "expected a condition, got nothing")])
+    try:
+        tree = _lark().parse(text, start=start)
+    except UnexpectedInput as err:
+        raise RuleError([syntax_error(err, text, path)]) from None
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        raise RuleError([diagnostic_at(path, text, too_deep, _DEPTH_MESSAGE)])
+    builder = ToNodes(text, path)
+    result = builder.transform(tree)
+    if builder.diagnostics:
+        raise RuleError(builder.diagnostics)
+    return result
+
+
+_DEPTH_MESSAGE = (
+    f"this nests more than {MAX_DEPTH} levels deep; split it into simpler conditions"
+)
+
+
+def _too_deep(tree: Tree) -> n.Span | None:
+    """Where the parse tree nests past MAX_DEPTH, found without recursion."""
+    stack: list[tuple[Any, int]] = [(tree, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, Tree):
+            continue
+        if depth > MAX_DEPTH * 2:
+            meta = item.meta
+            if getattr(meta, "empty", True):
+                return n.Span(1, 1, 1, 1)
+            return n.Span(meta.line, meta.column, meta.end_line, meta.end_column)
+        stack.extend((child, depth + 1) for child in item.children)
+    return None
+
+
+# --- syntax errors ------------------------------------------------------------
+
+_WORDS = {
+    "_NL": "the end of the line",
+    "$END": "the end of the file",
+    "NAME": "a name",
+    "STRING": "a quoted string",
+    "INT": "a whole number",
+    "DECIMAL": "a number",
+    "COMPARE": "a comparison such as ==",
+    "TEXT_OP": "contains / starts with / ends with / matches",
+    "PRESENCE": "exists / is missing / is null / is empty",
+    "UNIT": "a time unit such as days",
+    "SHORT_DURATION": "a duration such as 7d",
+    "ASSIGN": "=",
+    "IF_MISSING": "if missing",
+    "ENTER_WHEN": "enter when",
+    "EXIT_WHEN": "exit when",
+    "_AND": "and",
+    "_OR": "or",
+    "LPAR": "(",
+    "RPAR": ")",
+    "LSQB": "[",
+    "RSQB": "]",
+    "LBRACE": "{",
+    "RBRACE": "}",
+    "COMMA": ",",
+    "DOT": ".",
+    "COLON": ":",
+    "SEMICOLON": ";",
+    "PLUS": "+",
+    "MINUS": "-",
+    "STAR": "*",
+    "SLASH": "/",
+    "PERCENT": "%",
+}
+
+
+def _word(terminal: str) -> str:
+    """A terminal's name as a person reads it: ``then`` for THEN, and so on."""
+    if terminal in _WORDS:
+        return _WORDS[terminal]
+    return f"`{terminal.lower()}`"
+
+
+def _shown(token: Token) -> str:
+    if token.type in ("_NL", "$END"):
+        return _word(token.type)
+    return f"`{token.value}`"
+
+
+def syntax_error(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
+    """The curated diagnostic for a Lark parse error."""
+    if isinstance(err, UnexpectedCharacters):
+        return _bad_character(err, text, path)
+    token = getattr(err, "token", None)
+    if isinstance(err, UnexpectedEOF) or token is None or token.type == "$END":
+        token = _end_token(text)
+    expected = set(getattr(err, "expected", ()) or ())
+    line, column = _position(token, text)
+    message = _message(token, expected, text, line)
+    underline = token.type not in ("_NL", "$END")
+    span = n.Span(line, column, line, column + len(str(token.value)))
+    return diagnostic_at(path, text, span, message, underline=underline)
+
+
+def _bad_character(err: UnexpectedCharacters, text: str, path: str) -> Diagnostic:
+    char = err.char
+    if char in "\"'":
+        message = (
+            f"unclosed string: add the closing {char} before the end of the line "
+            "(strings cannot span lines)"
+        )
+    elif char == "=" and text[err.pos_in_stream : err.pos_in_stream + 2] != "==":
+        message = "`=` assigns a value; to compare, write `==`"
+    else:
+        message = f"unexpected character `{char}`"
+    span = n.Span(err.line, err.column, err.line, err.column + 1)
+    return diagnostic_at(path, text, span, message)
+
+
+def _end_token(text: str) -> Token:
+    lines = text.rstrip("\n").split("\n")
+    return Token("$END", "", line=len(lines), column=len(lines[-1]) + 1)
+
+
+def _position(token: Token, text: str) -> tuple[int, int]:
+    """Line and column of the fault; a newline's fault is the end of its line."""
+    line = token.line or 1
+    if token.type == "_NL":
+        first = str(token.value).split("\n", 1)[0]
+        return line, (token.column or 1) + len(first)
+    if token.type == "$END":
+        return line, token.column or len(source_line(text, line)) + 1
+    return line, token.column or 1
+
+
+def _message(token: Token, expected: set[str], text: str, line: int) -> str:
+    """The words for an unexpected token, most specific case first."""
+    if "END" in expected and (
+        token.type in ("$END", "RULE", "SEGMENT", "JOURNEY") or _opens_form(token)
+    ):
+        return _missing_end(text, line, token.type == "$END")
+    if token.type == "ASSIGN" and "COMPARE" in expected:
+        return "`=` assigns a value; to compare, write `==`"
+    if "THEN" in expected and token.type != "ASSIGN":
+        return f"expected `then` after the condition, found {_shown(token)}"
+    if {"SEND", "SET", "STOP"} <= expected and token.type not in ("_NL", "$END"):
+        return _unknown_action(str(token.value))
+    if expected and expected <= {"_NL", "SEMICOLON", "END"}:
+        return (
+            f"unexpected {_shown(token)} after the action; put each action on its "
+            "own line or separate them with `;`"
+        )
+    words = sorted({_word(t) for t in expected if not t.startswith("__")})
+    listed = ", ".join(words[:8]) + (", …" if len(words) > 8 else "")
+    return f"unexpected {_shown(token)}; expected {listed}"
+
+
+def _opens_form(token: Token) -> bool:
+    return token.type == "WHEN" and token.column == 1
+
+
+def _missing_end(text: str, line: int, at_end: bool) -> str:
+    """The message for a rule or journey that runs into the next form or the end."""
+    lines = text.split("\n")
+    for number in range(min(line, len(lines)), 0, -1):
+        found = _FORM_START.match(lines[number - 1])
+        if found and (number != line or at_end):
+            kind, name = found.group(1), found.group(2)
+            if at_end:
+                return (
+                    f"{kind} {name} (line {number}) has no `end`; add `end` after "
+                    "its last line"
+                )
+            return (
+                f"expected `end` to close {kind} {name} (line {number}) before "
+                "this; add `end` after its last line"
+            )
+    return "expected `end` to close the rule or journey above"
+
+
+def _unknown_action(word: str) -> str:
+    close = difflib.get_close_matches(word, ACTION_WORDS, n=1)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return (
+        f"unknown action `{word}`{hint} (actions start with "
+        + ", ".join(ACTION_WORDS[:-1])
+        + f" or {ACTION_WORDS[-1]})"
+    )
