@@ -1,0 +1,424 @@
+"""Pipeline step 3, second half: what each action does when its rule fires.
+
+Every handler changes the working profile or session in memory, or queues an
+effect (an outbox row, an internal event, a response part), and returns one
+line for the event's trace. A handler never raises for a user's mistake: a
+value that does not fit is reported on the rule and the action does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tracsh.engine import docpath
+from tracsh.engine.jsonvalue import to_json
+from tracsh.engine.outcome import Outcome
+from tracsh.engine.rulebook import CompiledAction, CompiledRule
+from tracsh.engine.working import WorkingSet
+from tracsh.lang import nodes
+from tracsh.lang.scope import MISSING, Scope
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RECIPIENT = {
+    "email": ("pii", "email"),
+    "sms": ("pii", "phone"),
+    "push": ("pii", "push_token"),
+}
+"""Where a message action finds its recipient when it has no ``to``."""
+
+
+@dataclass
+class Firing:
+    """Everything an action handler may read or change for one rule firing."""
+
+    rule: CompiledRule
+    scope: Scope
+    event: dict
+    profile: dict
+    session: dict
+    work: WorkingSet
+    outcome: Outcome
+    emitted: list[dict] = field(default_factory=list)
+    stop: bool = False
+    renderer: Any = None
+
+    def value(self, action: CompiledAction, name: str, default: Any = MISSING) -> Any:
+        """Evaluate one of the action's compiled expressions."""
+        expr = action.exprs.get(name)
+        return default if expr is None else expr(self.scope)
+
+    def now_text(self) -> str:
+        """The evaluation's current time as stored text."""
+        return self.scope.now.isoformat()
+
+    def problem(self, message: str) -> str:
+        """Count an action failure on the rule and return the trace line."""
+        self.work.stats[self.rule.id]["errors"] += 1
+        self.outcome.errors.append(f"{self.rule.id}: {message}")
+        return f"error: {message}"
+
+
+def _target_doc(firing: Firing, path: nodes.Path) -> dict:
+    return firing.profile if path.root == "profile" else firing.session
+
+
+def _path_text(path: nodes.Path) -> str:
+    text = path.root
+    for part in path.parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+_PROTECTED = frozenset({("id",), ("ids",), ("created",)})
+
+
+def _writable(firing: Firing, path: nodes.Path) -> str | None:
+    """Why a write to ``path`` is refused, or None when it may go ahead."""
+    if not path.parts:
+        return f"cannot replace the whole {path.root}"
+    if path.root == "profile" and tuple(path.parts[:1]) in _PROTECTED:
+        return f"{_path_text(path)} is kept by tracsh and cannot be written"
+    return None
+
+
+def do_set(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.SetField = action.node
+    refused = _writable(firing, node.target)
+    if refused:
+        return firing.problem(refused)
+    doc = _target_doc(firing, node.target)
+    if node.if_missing and docpath.read(doc, node.target.parts) is not MISSING:
+        return f"{_path_text(node.target)} is already set"
+    value = to_json(firing.value(action, "value"))
+    if value is MISSING:
+        return f"{_path_text(node.target)} not set: the value is missing"
+    try:
+        docpath.write(doc, node.target.parts, value)
+    except docpath.PathConflict as err:
+        return firing.problem(f"set {_path_text(node.target)}: {err}")
+    return f"set {_path_text(node.target)} = {value!r}"
+
+
+def do_unset(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.Unset = action.node
+    refused = _writable(firing, node.target)
+    if refused:
+        return firing.problem(refused)
+    removed = docpath.delete(_target_doc(firing, node.target), node.target.parts)
+    return f"unset {_path_text(node.target)}" + ("" if removed else " (was missing)")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def do_increment(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.Increment = action.node
+    refused = _writable(firing, node.target)
+    if refused:
+        return firing.problem(refused)
+    doc = _target_doc(firing, node.target)
+    by = firing.value(action, "by", 1)
+    current = docpath.read(doc, node.target.parts)
+    current = 0 if current is MISSING or current is None else current
+    if not _is_number(by) or not _is_number(current):
+        what = "amount" if not _is_number(by) else "stored value"
+        return firing.problem(f"increment {_path_text(node.target)}: the {what} is not a number")
+    try:
+        docpath.write(doc, node.target.parts, current + node.sign * by)
+    except docpath.PathConflict as err:
+        return firing.problem(f"increment {_path_text(node.target)}: {err}")
+    return f"{_path_text(node.target)} = {current + node.sign * by!r}"
+
+
+def _list_at(firing: Firing, path: nodes.Path) -> list | str:
+    doc = _target_doc(firing, path)
+    current = docpath.read(doc, path.parts)
+    if current is MISSING or current is None:
+        current = []
+        docpath.write(doc, path.parts, current)
+    if not isinstance(current, list):
+        return f"{_path_text(path)} is not a list"
+    return current
+
+
+def do_append(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.Append = action.node
+    refused = _writable(firing, node.target)
+    if refused:
+        return firing.problem(refused)
+    value = to_json(firing.value(action, "value"))
+    if value is MISSING:
+        return f"nothing appended to {_path_text(node.target)}: the value is missing"
+    try:
+        found = _list_at(firing, node.target)
+    except docpath.PathConflict as err:
+        return firing.problem(f"append to {_path_text(node.target)}: {err}")
+    if isinstance(found, str):
+        return firing.problem(found)
+    if value in found:
+        return f"{value!r} already in {_path_text(node.target)}"
+    found.append(value)
+    return f"appended {value!r} to {_path_text(node.target)}"
+
+
+def do_remove(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.Remove = action.node
+    value = to_json(firing.value(action, "value"))
+    found = docpath.read(_target_doc(firing, node.target), node.target.parts)
+    if not isinstance(found, list) or value not in found:
+        return f"{value!r} not in {_path_text(node.target)}"
+    found[:] = [item for item in found if item != value]
+    return f"removed {value!r} from {_path_text(node.target)}"
+
+
+def do_segment(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.SegmentAction = action.node
+    segments = firing.profile.setdefault("segments", [])
+    if node.add and node.segment not in segments:
+        segments.append(node.segment)
+        return f"added to segment {node.segment!r}"
+    if not node.add and node.segment in segments:
+        segments.remove(node.segment)
+        return f"removed from segment {node.segment!r}"
+    return f"segment {node.segment!r} unchanged"
+
+
+def do_interest(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.AddInterest = action.node
+    by = firing.value(action, "by", 1)
+    if not _is_number(by):
+        return firing.problem(f"add interest {node.interest!r}: the amount is not a number")
+    interests = firing.profile.setdefault("interests", {})
+    current = interests.get(node.interest, 0)
+    interests[node.interest] = (current if _is_number(current) else 0) + by
+    return f"interest {node.interest!r} = {interests[node.interest]!r}"
+
+
+def do_grant(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.GrantConsent = action.node
+    expires = None
+    if node.duration is not None:
+        expires = (firing.scope.now + timedelta(seconds=node.duration.seconds)).isoformat()
+    consents = firing.profile.setdefault("consents", {})
+    consents[node.consent] = {
+        "granted": True,
+        "time": firing.now_text(),
+        "expires": expires,
+    }
+    return f"consent {node.consent!r} granted" + (f" until {expires}" if expires else "")
+
+
+def do_revoke(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.RevokeConsent = action.node
+    consents = firing.profile.setdefault("consents", {})
+    consents[node.consent] = {"granted": False, "time": firing.now_text(), "expires": None}
+    return f"consent {node.consent!r} revoked"
+
+
+def do_log(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.Log = action.node
+    text = node.text
+    if firing.renderer is not None:
+        try:
+            text = firing.renderer.render_text(node.text, _template_context(firing, {}))
+        except Exception as err:  # a template failure is the author's mistake
+            return firing.problem(f"log: {err}")
+    log.info("%s: %s", firing.rule.id, text)
+    return f"log: {text}"
+
+
+def do_stop(firing: Firing, action: CompiledAction) -> str:
+    firing.stop = True
+    return "stop: no further rule runs for this event"
+
+
+def action_key(firing: Firing, action: CompiledAction) -> str:
+    """The stable idempotency key of one action for one event."""
+    text = f"{firing.event['id']}\x1f{firing.rule.id}\x1f{action.index}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _args(firing: Firing, action: CompiledAction) -> dict:
+    args = to_json(firing.value(action, "args", {}))
+    return args if isinstance(args, dict) else {}
+
+
+def _template_context(firing: Firing, args: dict) -> dict:
+    context = dict(args)
+    context.update(profile=firing.profile, event=firing.event, session=firing.session)
+    return context
+
+
+def _outbox_row(firing: Firing, action: CompiledAction, kind: str, target: str) -> dict:
+    now = firing.now_text()
+    return {
+        "key": action_key(firing, action),
+        "kind": kind,
+        "target": target,
+        "recipient": None,
+        "args": {},
+        "event_id": firing.event["id"],
+        "rule_id": firing.rule.id,
+        "profile_id": firing.profile["id"],
+        "status": "pending",
+        "reason": None,
+        "attempts": 0,
+        "next_attempt": now,
+        "last_status": None,
+        "created": now,
+        "updated": now,
+        "rendered": None,
+    }
+
+
+def _recipient(firing: Firing, action: CompiledAction, channel: str) -> Any:
+    if "to" in action.exprs:
+        return to_json(firing.value(action, "to"))
+    return docpath.read(firing.profile, DEFAULT_RECIPIENT[channel])
+
+
+def _guard(firing: Firing, channel: str, recipient: Any) -> str | None:
+    """Why a message must not be sent (language.md §6), or None."""
+    consent = firing.profile.get("consents", {}).get(channel)
+    if isinstance(consent, dict) and consent.get("granted") is False:
+        return f"consent {channel!r} is revoked"
+    if recipient is MISSING or recipient is None or recipient == "":
+        where = "the 'to' value" if channel not in DEFAULT_RECIPIENT else (
+            "profile." + ".".join(DEFAULT_RECIPIENT[channel])
+        )
+        return f"no recipient: {where} is missing"
+    if not isinstance(recipient, str):
+        return f"no recipient: {type(recipient).__name__} is not an address"
+    return None
+
+
+def _render(firing: Firing, row: dict, render: Callable[[], Any]) -> None:
+    """Render the row's message now, so it shows the profile as it is now."""
+    if firing.renderer is None:
+        return
+    try:
+        row["rendered"] = render()
+    except Exception as err:  # TemplateFailure and missing templates alike
+        row["status"] = "failed"
+        row["reason"] = str(err)
+
+
+def do_send(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.Send = action.node
+    row = _outbox_row(firing, action, node.channel, node.template)
+    recipient = _recipient(firing, action, node.channel)
+    reason = _guard(firing, node.channel, recipient)
+    if reason:
+        row.update(status="skipped", reason=reason, recipient=None)
+    else:
+        row["recipient"] = recipient
+        context = _template_context(firing, {})
+        _render(
+            firing,
+            row,
+            lambda: firing.renderer.render_message(node.channel, node.template, context),
+        )
+    return _queue(firing, row, f"send {node.channel} {node.template!r}")
+
+
+def do_webhook(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.CallWebhook = action.node
+    row = _outbox_row(firing, action, "webhook", node.webhook)
+    row["args"] = _args(firing, action)
+    return _queue(firing, row, f"call webhook {node.webhook!r}")
+
+
+def _queue(firing: Firing, row: dict, what: str) -> str:
+    firing.work.outbox.append(row)
+    firing.outcome.outbox.append(row)
+    if row["status"] == "pending":
+        return f"{what}: queued"
+    return f"{what}: {row['status']} ({row['reason']})"
+
+
+def do_emit(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.Emit = action.node
+    if node.delay is not None or node.at is not None:
+        return firing.problem("scheduled events (in/at) are not available in this build")
+    event = {
+        "id": action_key(firing, action),
+        "type": node.event_type,
+        "time": firing.event["time"],
+        "received": firing.event.get("received", firing.event["time"]),
+        "source": {"id": "internal"},
+        "session": {"id": firing.session["id"]},
+        "profile": {"id": firing.profile["id"]},
+        "properties": _args(firing, action),
+        "context": {"rule": firing.rule.id, "parent": firing.event["id"]},
+        "tags": ["internal"],
+    }
+    firing.emitted.append(event)
+    return f"emit event {node.event_type!r}"
+
+
+def do_show_message(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.ShowMessage = action.node
+    firing.outcome.messages.append({"template": node.template, "rule": firing.rule.id})
+    return f"show message {node.template!r}"
+
+
+def do_show_widget(firing: Firing, action: CompiledAction) -> str:
+    node: nodes.ShowWidget = action.node
+    widget = {"widget": node.name, "rule": firing.rule.id, "args": _args(firing, action)}
+    firing.outcome.ux.append(widget)
+    return f"show widget {node.name!r}"
+
+
+def do_respond(firing: Firing, action: CompiledAction) -> str:
+    value = to_json(firing.value(action, "value", {}))
+    if isinstance(value, dict):
+        firing.outcome.response.update(value)
+    return "respond with " + ", ".join(sorted(value)) if isinstance(value, dict) else ""
+
+
+def not_built(firing: Firing, action: CompiledAction) -> str:
+    """Actions whose machinery is not in this build: reported, never silent."""
+    name = type(action.node).__name__.lower()
+    firing.outcome.warnings.append(f"{firing.rule.id}: {name} is not available yet")
+    return f"{name}: not available in this build; nothing done"
+
+
+HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
+    nodes.SetField: do_set,
+    nodes.Unset: do_unset,
+    nodes.Increment: do_increment,
+    nodes.Append: do_append,
+    nodes.Remove: do_remove,
+    nodes.SegmentAction: do_segment,
+    nodes.AddInterest: do_interest,
+    nodes.GrantConsent: do_grant,
+    nodes.RevokeConsent: do_revoke,
+    nodes.Log: do_log,
+    nodes.Stop: do_stop,
+    nodes.Send: do_send,
+    nodes.CallWebhook: do_webhook,
+    nodes.Emit: do_emit,
+    nodes.ShowMessage: do_show_message,
+    nodes.ShowWidget: do_show_widget,
+    nodes.RespondWith: do_respond,
+    nodes.Enrich: not_built,
+    nodes.Merge: not_built,
+    nodes.JourneyAction: not_built,
+}
+
+
+def run_action(firing: Firing, action: CompiledAction) -> str:
+    """Run one action and return its trace line."""
+    return HANDLERS[type(action.node)](firing, action)
+
+
+def parse_time(text: str) -> datetime:
+    """An event's stored time as an aware datetime."""
+    return datetime.fromisoformat(text)

@@ -1,0 +1,196 @@
+"""The event pipeline of system.md, steps 2 to 5, over batches of events.
+
+``Engine.process_batch`` takes validated events (the readers and the collector
+do step 1), identifies each one's profile and session, runs the candidate rules
+in the documented order, re-evaluates live segments, processes the internal
+events that caused, and commits the whole batch in one SQLite transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from tracsh.engine.actions import Firing, run_action
+from tracsh.engine.identify import identify
+from tracsh.engine.outcome import Fired, Outcome
+from tracsh.engine.rulebook import CompiledRule, RuleBook
+from tracsh.engine.segments import refresh_segments, segment_event
+from tracsh.engine.working import WorkingSet
+from tracsh.lang.scope import Report, Scope
+
+log = logging.getLogger(__name__)
+
+
+def event_clock(event: dict) -> datetime:
+    """Replay's clock: the event's own time."""
+    return datetime.fromisoformat(event["time"])
+
+
+def wall_clock(event: dict) -> datetime:
+    """The live clock: the machine's time, whatever the event says."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class EngineSettings:
+    """How the pipeline behaves; the defaults are system.md's."""
+
+    session_timeout: float = 30 * 60
+    """Seconds of idleness after which a session's next event is a new visit."""
+    clock: Callable[[dict], datetime] = event_clock
+    """What ``now`` is while an event is processed."""
+    max_depth: int = 8
+    """How deep internal events may cause further internal events."""
+
+
+class Engine:
+    """Runs events through a RuleBook against a Store."""
+
+    def __init__(
+        self,
+        store: Any,
+        book: RuleBook,
+        settings: EngineSettings | None = None,
+        renderer: Any = None,
+    ) -> None:
+        self.store = store
+        self.book = book
+        self.settings = settings or EngineSettings()
+        self.renderer = renderer
+
+    def process_batch(self, events: list[dict]) -> list[Outcome]:
+        """Process ``events`` in order and commit them in one transaction."""
+        work = WorkingSet(self.store)
+        outcomes = [self.process_one(work, event) for event in events]
+        with self.store.transaction():
+            work.flush()
+        return outcomes
+
+    def process_one(self, work: WorkingSet, event: dict, depth: int = 0) -> Outcome:
+        """Process one event against ``work`` without committing it."""
+        outcome = Outcome(event_id=event["id"], event_type=event["type"])
+        if work.seen(event["id"]):
+            outcome.duplicate = True
+            return outcome
+        identity = identify(work, event, self.settings.session_timeout)
+        outcome.profile_id = identity.profile["id"]
+        outcome.session_id = identity.session["id"]
+        outcome.new_profile = identity.new_profile
+        outcome.new_visit = identity.new_visit
+
+        scope = Scope(
+            event=event,
+            profile=identity.profile,
+            session=identity.session,
+            source=event.get("source") or {},
+            now=self.settings.clock(event),
+        )
+        emitted = self._run_rules(work, scope, outcome)
+        emitted.extend(self._segments(scope, outcome))
+        identity.profile["updated"] = max(identity.profile["updated"], event["time"])
+        work.add_event(event)
+        self._internal(work, emitted, outcome, depth)
+        return outcome
+
+    def _internal(
+        self, work: WorkingSet, emitted: list[dict], outcome: Outcome, depth: int
+    ) -> None:
+        for child in emitted:
+            if depth + 1 > self.settings.max_depth:
+                message = (
+                    f"internal event {child['type']!r} dropped: internal events "
+                    f"nest deeper than {self.settings.max_depth}"
+                )
+                outcome.errors.append(message)
+                log.warning(message)
+                continue
+            outcome.internal.append(self.process_one(work, child, depth + 1))
+
+    def _run_rules(self, work: WorkingSet, scope: Scope, outcome: Outcome) -> list[dict]:
+        event = scope.event
+        source_id = (event.get("source") or {}).get("id")
+        emitted: list[dict] = []
+        report = scope.report
+        for rule in self.book.candidates(event["type"]):
+            if rule.node.source is not None and rule.node.source != source_id:
+                continue
+            if self._cooling(work, rule, scope):
+                continue
+            truth = self._evaluate(work, rule, scope, report)
+            if truth is not True:
+                continue
+            firing = self._fire(work, rule, scope, outcome)
+            emitted.extend(firing.emitted)
+            if firing.stop:
+                break
+        return emitted
+
+    def _evaluate(
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, report: Report
+    ) -> bool | None:
+        report.type_warnings = report.errors = 0
+        started = _time.perf_counter_ns()
+        truth = rule.pre(scope) if rule.pre is not None else True
+        if truth is True:
+            truth = rule.main(scope)
+        stats = work.stats[rule.id]
+        stats["time_ns"] += _time.perf_counter_ns() - started
+        stats["evaluations"] += 1
+        if report.errors or report.type_warnings:
+            stats["errors"] += report.errors
+            stats["type_warnings"] += report.type_warnings
+            report.messages.clear()
+        if truth is True:
+            stats["matches"] += 1
+        return truth
+
+    def _cooling(self, work: WorkingSet, rule: CompiledRule, scope: Scope) -> bool:
+        """True when a ``once per`` option holds the rule back for this event."""
+        once = rule.once
+        if once is None:
+            return False
+        owner = scope.profile if once.scope == "profile" else scope.session
+        last = work.last_fired(rule.id, once.scope, owner["id"])
+        if last is None:
+            return False
+        if once.every is None:
+            return True
+        elapsed = (scope.now - datetime.fromisoformat(last)).total_seconds()
+        return elapsed < once.every.seconds
+
+    def _fire(
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
+    ) -> Firing:
+        firing = Firing(
+            rule=rule,
+            scope=scope,
+            event=scope.event,
+            profile=scope.profile,
+            session=scope.session,
+            work=work,
+            outcome=outcome,
+            renderer=self.renderer,
+        )
+        fired = Fired(rule.id)
+        for action in rule.actions:
+            fired.actions.append(run_action(firing, action))
+        outcome.fired.append(fired)
+        if rule.once is not None:
+            owner = scope.profile if rule.once.scope == "profile" else scope.session
+            work.fired[(rule.id, rule.once.scope, owner["id"])] = scope.now.isoformat()
+        return firing
+
+    def _segments(self, scope: Scope, outcome: Outcome) -> list[dict]:
+        if not self.book.segments:
+            return []
+        entered, left = refresh_segments(self.book.segments, scope, scope.profile)
+        outcome.segments_entered.extend(entered)
+        outcome.segments_left.extend(left)
+        changes = [("segment-entered", name) for name in entered]
+        changes += [("segment-left", name) for name in left]
+        return [segment_event(kind, name, scope.event) for kind, name in changes]

@@ -1,0 +1,120 @@
+"""The profiles, sessions and bookkeeping one batch of events works on in memory.
+
+Events of a batch share one transaction; the working set loads each profile and
+session from the store at most once per batch, collects every write, and hands
+them to the store in one go at commit. Nothing here reaches the disk until
+``flush``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _new_stats() -> dict[str, int]:
+    return {
+        "evaluations": 0,
+        "matches": 0,
+        "errors": 0,
+        "type_warnings": 0,
+        "time_ns": 0,
+    }
+
+
+@dataclass
+class WorkingSet:
+    """Cached documents and pending writes for one batch."""
+
+    store: Any
+    profiles: dict[str, dict] = field(default_factory=dict)
+    sessions: dict[str, dict] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    new_aliases: dict[str, str] = field(default_factory=dict)
+    dirty_profiles: set[str] = field(default_factory=set)
+    dirty_sessions: set[str] = field(default_factory=set)
+    events: list[dict] = field(default_factory=list)
+    event_ids: set[str] = field(default_factory=set)
+    outbox: list[dict] = field(default_factory=list)
+    fired: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    stats: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(_new_stats)
+    )
+
+    def resolve(self, any_id: str) -> str | None:
+        """The profile id an id answers to, looking at this batch first."""
+        found = self.aliases.get(any_id)
+        if found is None:
+            found = self.store.resolve_profile_id(any_id)
+            if found is not None:
+                self.aliases[any_id] = found
+        return found
+
+    def profile(self, profile_id: str) -> dict | None:
+        """The working copy of a stored profile (loaded once per batch)."""
+        doc = self.profiles.get(profile_id)
+        if doc is None:
+            doc = self.store.get_profile(profile_id)
+            if doc is not None:
+                self.profiles[profile_id] = doc
+        return doc
+
+    def add_profile(self, doc: dict) -> None:
+        """A profile created in this batch; it answers to its own id."""
+        self.profiles[doc["id"]] = doc
+        self.add_alias(doc["id"], doc["id"])
+        self.dirty_profiles.add(doc["id"])
+
+    def add_alias(self, alias: str, profile_id: str) -> None:
+        """Make ``alias`` answer to ``profile_id`` from now on."""
+        self.aliases[alias] = profile_id
+        self.new_aliases[alias] = profile_id
+
+    def session(self, session_id: str) -> dict | None:
+        """The working copy of a stored session (loaded once per batch)."""
+        doc = self.sessions.get(session_id)
+        if doc is None:
+            doc = self.store.get_session(session_id)
+            if doc is not None:
+                self.sessions[session_id] = doc
+        return doc
+
+    def add_session(self, doc: dict) -> None:
+        """A session opened in this batch."""
+        self.sessions[doc["id"]] = doc
+        self.dirty_sessions.add(doc["id"])
+
+    def seen(self, event_id: str) -> bool:
+        """True when the event is stored already or earlier in this batch."""
+        return event_id in self.event_ids or self.store.has_event(event_id)
+
+    def add_event(self, event: dict) -> None:
+        """Queue an event for the append-only log."""
+        self.events.append(event)
+        self.event_ids.add(event["id"])
+
+    def last_fired(self, rule_id: str, scope: str, scope_id: str) -> str | None:
+        """When a rule last fired for a profile or session, batch first."""
+        key = (rule_id, scope, scope_id)
+        if key in self.fired:
+            return self.fired[key]
+        return self.store.get_fired(rule_id, scope, scope_id)
+
+    def flush(self) -> None:
+        """Write every pending change to the store (inside its transaction)."""
+        store = self.store
+        for alias, profile_id in self.new_aliases.items():
+            store.add_alias(alias, profile_id)
+        for profile_id in self.dirty_profiles:
+            store.put_profile(self.profiles[profile_id])
+        for session_id in self.dirty_sessions:
+            store.put_session(self.sessions[session_id])
+        for event in self.events:
+            store.append_event(event)
+        for row in self.outbox:
+            store.add_outbox(row)
+        for (rule_id, scope, scope_id), time in self.fired.items():
+            store.set_fired(rule_id, scope, scope_id, time)
+        if self.stats:
+            store.add_rule_stats(dict(self.stats))
