@@ -129,7 +129,9 @@ def do_increment(firing: Firing, action: CompiledAction) -> str:
     current = 0 if current is MISSING or current is None else current
     if not _is_number(by) or not _is_number(current):
         what = "amount" if not _is_number(by) else "stored value"
-        return firing.problem(f"increment {_path_text(node.target)}: the {what} is not a number")
+        return firing.problem(
+            f"increment {_path_text(node.target)}: the {what} is not a number"
+        )
     try:
         docpath.write(doc, node.target.parts, current + node.sign * by)
     except docpath.PathConflict as err:
@@ -194,7 +196,9 @@ def do_interest(firing: Firing, action: CompiledAction) -> str:
     node: nodes.AddInterest = action.node
     by = firing.value(action, "by", 1)
     if not _is_number(by):
-        return firing.problem(f"add interest {node.interest!r}: the amount is not a number")
+        return firing.problem(
+            f"add interest {node.interest!r}: the amount is not a number"
+        )
     interests = firing.profile.setdefault("interests", {})
     current = interests.get(node.interest, 0)
     interests[node.interest] = (current if _is_number(current) else 0) + by
@@ -205,20 +209,28 @@ def do_grant(firing: Firing, action: CompiledAction) -> str:
     node: nodes.GrantConsent = action.node
     expires = None
     if node.duration is not None:
-        expires = (firing.scope.now + timedelta(seconds=node.duration.seconds)).isoformat()
+        expires = (
+            firing.scope.now + timedelta(seconds=node.duration.seconds)
+        ).isoformat()
     consents = firing.profile.setdefault("consents", {})
     consents[node.consent] = {
         "granted": True,
         "time": firing.now_text(),
         "expires": expires,
     }
-    return f"consent {node.consent!r} granted" + (f" until {expires}" if expires else "")
+    return f"consent {node.consent!r} granted" + (
+        f" until {expires}" if expires else ""
+    )
 
 
 def do_revoke(firing: Firing, action: CompiledAction) -> str:
     node: nodes.RevokeConsent = action.node
     consents = firing.profile.setdefault("consents", {})
-    consents[node.consent] = {"granted": False, "time": firing.now_text(), "expires": None}
+    consents[node.consent] = {
+        "granted": False,
+        "time": firing.now_text(),
+        "expires": None,
+    }
     return f"consent {node.consent!r} revoked"
 
 
@@ -290,8 +302,10 @@ def _guard(firing: Firing, channel: str, recipient: Any) -> str | None:
     if isinstance(consent, dict) and consent.get("granted") is False:
         return f"consent {channel!r} is revoked"
     if recipient is MISSING or recipient is None or recipient == "":
-        where = "the 'to' value" if channel not in DEFAULT_RECIPIENT else (
-            "profile." + ".".join(DEFAULT_RECIPIENT[channel])
+        where = (
+            "the 'to' value"
+            if channel not in DEFAULT_RECIPIENT
+            else ("profile." + ".".join(DEFAULT_RECIPIENT[channel]))
         )
         return f"no recipient: {where} is missing"
     if not isinstance(recipient, str):
@@ -323,7 +337,9 @@ def do_send(firing: Firing, action: CompiledAction) -> str:
         _render(
             firing,
             row,
-            lambda: firing.renderer.render_message(node.channel, node.template, context),
+            lambda: firing.renderer.render_message(
+                node.channel, node.template, context
+            ),
         )
     return _queue(firing, row, f"send {node.channel} {node.template!r}")
 
@@ -346,7 +362,9 @@ def _queue(firing: Firing, row: dict, what: str) -> str:
 def do_emit(firing: Firing, action: CompiledAction) -> str:
     node: nodes.Emit = action.node
     if node.delay is not None or node.at is not None:
-        return firing.problem("scheduled events (in/at) are not available in this build")
+        return firing.problem(
+            "scheduled events (in/at) are not available in this build"
+        )
     event = {
         "id": action_key(firing, action),
         "type": node.event_type,
@@ -371,7 +389,11 @@ def do_show_message(firing: Firing, action: CompiledAction) -> str:
 
 def do_show_widget(firing: Firing, action: CompiledAction) -> str:
     node: nodes.ShowWidget = action.node
-    widget = {"widget": node.name, "rule": firing.rule.id, "args": _args(firing, action)}
+    widget = {
+        "widget": node.name,
+        "rule": firing.rule.id,
+        "args": _args(firing, action),
+    }
     firing.outcome.ux.append(widget)
     return f"show widget {node.name!r}"
 

@@ -21,8 +21,10 @@ def read(doc: Any, parts: tuple[str | int, ...]) -> Any:
     for part in parts:
         if isinstance(part, str) and isinstance(doc, dict):
             doc = doc.get(part, MISSING)
-        elif isinstance(part, int) and isinstance(doc, list) and -len(doc) <= part < len(
-            doc
+        elif (
+            isinstance(part, int)
+            and isinstance(doc, list)
+            and -len(doc) <= part < len(doc)
         ):
             doc = doc[part]
         else:
@@ -42,8 +44,10 @@ def _container(doc: Any, parts: tuple[str | int, ...]) -> Any:
                 child = [] if isinstance(following, int) else {}
                 doc[part] = child
             doc = child
-        elif isinstance(part, int) and isinstance(doc, list) and -len(doc) <= part < len(
-            doc
+        elif (
+            isinstance(part, int)
+            and isinstance(doc, list)
+            and -len(doc) <= part < len(doc)
         ):
             doc = doc[part]
         else:
@@ -63,7 +67,9 @@ def write(doc: dict, parts: tuple[str | int, ...], value: Any) -> None:
         elif last == len(holder):
             holder.append(value)
         else:
-            raise PathConflict(f"index {last} is past the end of a list of {len(holder)}")
+            raise PathConflict(
+                f"index {last} is past the end of a list of {len(holder)}"
+            )
     else:
         raise PathConflict(f"cannot write {last!r} into {type(holder).__name__}")
 
@@ -75,8 +81,10 @@ def delete(doc: dict, parts: tuple[str | int, ...]) -> bool:
     if isinstance(last, str) and isinstance(holder, dict) and last in holder:
         del holder[last]
         return True
-    if isinstance(last, int) and isinstance(holder, list) and -len(holder) <= last < len(
-        holder
+    if (
+        isinstance(last, int)
+        and isinstance(holder, list)
+        and -len(holder) <= last < len(holder)
     ):
         del holder[last]
         return True

@@ -78,7 +78,9 @@ def find_profile(work: WorkingSet, event: dict) -> tuple[dict, bool]:
 
 
 def _elapsed(earlier: str, later: str) -> float:
-    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+    return (
+        datetime.fromisoformat(later) - datetime.fromisoformat(earlier)
+    ).total_seconds()
 
 
 def find_session(

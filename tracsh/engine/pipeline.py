@@ -12,7 +12,7 @@ import logging
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from tracsh.engine.actions import Firing, run_action
@@ -33,7 +33,7 @@ def event_clock(event: dict) -> datetime:
 
 def wall_clock(event: dict) -> datetime:
     """The live clock: the machine's time, whatever the event says."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -111,7 +111,9 @@ class Engine:
                 continue
             outcome.internal.append(self.process_one(work, child, depth + 1))
 
-    def _run_rules(self, work: WorkingSet, scope: Scope, outcome: Outcome) -> list[dict]:
+    def _run_rules(
+        self, work: WorkingSet, scope: Scope, outcome: Outcome
+    ) -> list[dict]:
         event = scope.event
         source_id = (event.get("source") or {}).get("id")
         emitted: list[dict] = []

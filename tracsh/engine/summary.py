@@ -43,7 +43,9 @@ class Summary:
         self.read += 1
         self.rejected += 1
         if len(self.first_rejects) < FIRST_REJECTS:
-            self.first_rejects.append({"source": source, "line": line, "reason": reason})
+            self.first_rejects.append(
+                {"source": source, "line": line, "reason": reason}
+            )
 
     def add(self, outcome: Outcome, internal: bool = False) -> None:
         """Count one processed event and the internal events it caused."""
