@@ -2,9 +2,10 @@
 
 A profile is found by any id it answers to; an unknown id creates a profile
 under that id, and an event with no profile id gets a new one (derived from
-the event id, so a replay of the same file makes the same ids). A new session
-is a visit; a known session idle past the timeout starts a new visit in the
-same session.
+the event id, so a replay of the same file makes the same ids), unless the
+event's session is known, whose profile it then is. A new session is a visit;
+a known session idle past the timeout starts a new visit in the same session,
+and so does a session handed to another profile.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tracsh.engine.working import WorkingSet
+from tracsh.lang.values import parse_time
 
 _IDS = uuid.UUID("6f1d2a3c-7f0e-4c59-9a55-1f2b7d0e9c11")
 
@@ -63,9 +65,24 @@ def _ref_id(ref: object) -> str | None:
     return None
 
 
+def _given_profile_id(work: WorkingSet, event: dict) -> str | None:
+    """The profile id the event names, or else the owner of the session it names.
+
+    A client that has not stored the profile id it was given still sends its
+    session id; the session's profile is the one it was given.
+    """
+    given = _ref_id(event.get("profile"))
+    if given is None:
+        session_id = _ref_id(event.get("session"))
+        session = work.session(session_id) if session_id else None
+        if session is not None:
+            given = _ref_id(session.get("profile"))
+    return given
+
+
 def find_profile(work: WorkingSet, event: dict) -> tuple[dict, bool]:
     """The event's profile (created when unknown) and whether it is new."""
-    given = _ref_id(event.get("profile"))
+    given = _given_profile_id(work, event)
     profile_id = work.resolve(given) if given else None
     if profile_id is not None:
         doc = work.profile(profile_id)
@@ -77,10 +94,23 @@ def find_profile(work: WorkingSet, event: dict) -> tuple[dict, bool]:
     return doc, True
 
 
+def event_time(text: str) -> datetime:
+    """A stored time as an aware datetime; text without an offset is UTC."""
+    found = parse_time(text) if isinstance(text, str) else None
+    if found is None:
+        raise ValueError(f"{text!r} is not an ISO-8601 time")
+    return found
+
+
+def latest(stored: str | None, time: str) -> str:
+    """The later of two stored times, compared as times (offsets may differ)."""
+    if stored is None or event_time(time) > event_time(stored):
+        return time
+    return stored
+
+
 def _elapsed(earlier: str, later: str) -> float:
-    return (
-        datetime.fromisoformat(later) - datetime.fromisoformat(earlier)
-    ).total_seconds()
+    return (event_time(later) - event_time(earlier)).total_seconds()
 
 
 def find_session(
@@ -105,11 +135,23 @@ def find_session(
         work.add_session(doc)
         return doc, True
     work.dirty_sessions.add(session_id)
+    if not _owned_by(work, doc, profile):
+        # A sign-in mid-session hands the session to another profile; for that
+        # profile it is a new session, so a visit.
+        doc["profile"] = {"id": profile["id"]}
+        return doc, True
     if _elapsed(doc["last_seen"], time) > timeout:
         doc["visits"] = doc.get("visits", 1) + 1
         doc["started"] = time
         return doc, True
     return doc, False
+
+
+def _owned_by(work: WorkingSet, session: dict, profile: dict) -> bool:
+    owner = _ref_id(session.get("profile"))
+    return owner == profile["id"] or (
+        owner is not None and work.resolve(owner) == profile["id"]
+    )
 
 
 def _current_session(work: WorkingSet, profile: dict, time: str, timeout: float) -> str:
@@ -126,8 +168,15 @@ def _current_session(work: WorkingSet, profile: dict, time: str, timeout: float)
     return derived_id("session", profile["id"], str(visits + 1))
 
 
-def identify(work: WorkingSet, event: dict, timeout: float) -> Identity:
-    """Resolve the profile and session of ``event`` and record the visit."""
+def identify(
+    work: WorkingSet, event: dict, timeout: float, internal: bool = False
+) -> Identity:
+    """Resolve the profile and session of ``event`` and record the visit.
+
+    An ``internal`` event (emitted by a rule or a segment change) is not the
+    visitor's doing, so it counts towards neither the session's events nor the
+    profile's views.
+    """
     profile, created = find_profile(work, event)
     session, new_visit = find_session(work, event, profile, timeout)
     work.dirty_profiles.add(profile["id"])
@@ -139,9 +188,10 @@ def identify(work: WorkingSet, event: dict, timeout: float) -> Identity:
     time = event["time"]
     if new_visit:
         profile["visits"] = profile.get("visits", 0) + 1
-    if event.get("type") in VIEW_TYPES:
+    if event.get("type") in VIEW_TYPES and not internal:
         profile["views"] = profile.get("views", 0) + 1
-    profile["last_seen"] = max(profile.get("last_seen") or time, time)
-    session["last_seen"] = max(session.get("last_seen") or time, time)
-    session["events"] = session.get("events", 0) + 1
+    if not internal:
+        session["events"] = session.get("events", 0) + 1
+    profile["last_seen"] = latest(profile.get("last_seen"), time)
+    session["last_seen"] = latest(session.get("last_seen"), time)
     return Identity(profile, session, created, new_visit)

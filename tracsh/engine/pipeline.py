@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracsh.engine.actions import Firing, run_action
-from tracsh.engine.identify import identify
+from tracsh.engine.identify import event_time, identify, latest
 from tracsh.engine.outcome import Fired, Outcome
 from tracsh.engine.rulebook import CompiledRule, RuleBook
 from tracsh.engine.segments import refresh_segments, segment_event
@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def event_clock(event: dict) -> datetime:
-    """Replay's clock: the event's own time."""
-    return datetime.fromisoformat(event["time"])
+    """Replay's clock: the event's own time (UTC when it has no offset)."""
+    return event_time(event["time"])
 
 
 def wall_clock(event: dict) -> datetime:
@@ -77,7 +77,8 @@ class Engine:
         if work.seen(event["id"]):
             outcome.duplicate = True
             return outcome
-        identity = identify(work, event, self.settings.session_timeout)
+        timeout = self.settings.session_timeout
+        identity = identify(work, event, timeout, internal=depth > 0)
         outcome.profile_id = identity.profile["id"]
         outcome.session_id = identity.session["id"]
         outcome.new_profile = identity.new_profile
@@ -92,7 +93,8 @@ class Engine:
         )
         emitted = self._run_rules(work, scope, outcome)
         emitted.extend(self._segments(scope, outcome))
-        identity.profile["updated"] = max(identity.profile["updated"], event["time"])
+        profile = identity.profile
+        profile["updated"] = latest(profile.get("updated"), event["time"])
         work.add_event(event)
         self._internal(work, emitted, outcome, depth)
         return outcome
@@ -162,7 +164,7 @@ class Engine:
             return False
         if once.every is None:
             return True
-        elapsed = (scope.now - datetime.fromisoformat(last)).total_seconds()
+        elapsed = (scope.now - event_time(last)).total_seconds()
         return elapsed < once.every.seconds
 
     def _fire(
