@@ -1,0 +1,144 @@
+"""NDJSON files and streams: bytes in, accepted events and exact rejects out."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tracsh.inputs import Accepted, InputError, Rejected, read_items, read_lines
+
+RECEIVED = "2024-05-01T12:00:00+00:00"
+
+
+def read(tmp_path, data: bytes, name="events.ndjson", **options):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return list(read_items(path, received=RECEIVED, **options))
+
+
+def summary(items):
+    """(line, type) for accepted events, (line, reason) for rejects."""
+    return [
+        (item.line, item.event["type"])
+        if isinstance(item, Accepted)
+        else (item.line, item.reason)
+        for item in items
+    ]
+
+
+CASES = [
+    (b'{"type": "a"}\n{"type": "b"}\n', [(1, "a"), (2, "b")]),
+    (b'{"type": "a"}\r\n\r\n  \n{"type": "b"}', [(1, "a"), (4, "b")]),
+    (b'\xef\xbb\xbf{"type": "a"}\n', [(1, "a")]),
+    (b'{"type": "a"\n', [(1, "bad JSON at column 13: Expecting ',' delimiter")]),
+    (b'{"type": "a"} x\n', [(1, "bad JSON at column 15: Extra data")]),
+    (b"[1]\n", [(1, "expected a JSON object, got an array")]),
+    (b'"text"\n', [(1, "expected a JSON object, got text")]),
+    (b'{"type": "a", "n": NaN}\n', [(1, "bad JSON: NaN is not a JSON number")]),
+    (b"[" * 5000 + b"\n", [(1, "bad JSON: nested too deeply")]),
+    (b'{"type": "caf\xe9"}\n', [(1, "invalid UTF-8 at byte offset 13")]),
+    (b'{"properties": {}}\n{"type": "b"}\n', [(1, 'missing "type"'), (2, "b")]),
+    (
+        b'{"type": "a", "time": "soon"}\n',
+        [(1, '"time" is not an ISO-8601 time: "soon"')],
+    ),
+    (
+        b'{"events": [{"type": "a"}, {"type": 1}, {"type": "c"}]}\n{"type": "d"}\n',
+        [
+            (1, "a"),
+            (1, 'events[1]: "type" must be text, got a number'),
+            (1, "c"),
+            (2, "d"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), CASES)
+def test_lines(tmp_path, data, expected):
+    assert summary(read(tmp_path, data)) == expected
+
+
+def test_rejects_keep_the_offending_text(tmp_path):
+    (bad,) = read(tmp_path, b'{"type": 5}\r\n')
+    assert bad == Rejected(1, '"type" must be text, got a number', '{"type": 5}')
+    (bad,) = read(tmp_path, b'{"type": "caf\xe9"}\n')
+    assert bad.raw == '{"type": "caf\ufffd"}'
+    (bad,) = read(tmp_path, b'{"x": "' + b"y" * 5000 + b'"}\n')
+    assert len(bad.raw) == 1025 and bad.raw.endswith("…")
+
+
+def test_the_size_limit(tmp_path):
+    small = json.dumps({"type": "a", "p": "x" * 60}).encode()
+    large = json.dumps({"type": "a", "p": "x" * 200}).encode()
+    items = read(tmp_path, small + b"\n" + large + b"\n", max_event_bytes=100)
+    assert summary(items) == [
+        (1, "a"),
+        (2, f"too large: {len(large)} bytes; the limit is 100 bytes"),
+    ]
+
+
+def test_each_event_keeps_its_line_and_the_file_is_its_source(tmp_path):
+    items = read(tmp_path, b'\n{"type": "a"}\n{"type": "b", "source": {"id": "web"}}\n')
+    assert [item.line for item in items] == [2, 3]
+    assert [item.event["source"] for item in items] == [{"id": "file"}, {"id": "web"}]
+    assert items[0].event["received"] == RECEIVED
+
+
+def test_a_source_can_be_given_for_the_whole_file(tmp_path):
+    (item,) = read(tmp_path, b'{"type": "a"}\n', source="pos")
+    assert item.event["source"] == {"id": "pos"}
+
+
+def test_ids_are_stable_across_reads_and_differ_between_lines(tmp_path):
+    data = b'{"type": "a"}\n{"type": "a"}\n{"type": "a", "id": "mine"}\n'
+    first = [item.event["id"] for item in read(tmp_path, data)]
+    again = [item.event["id"] for item in read(tmp_path, data)]
+    other = [item.event["id"] for item in read(tmp_path, data, name="other.ndjson")]
+    assert first == again
+    assert len(set(first)) == 3 and first[2] == "mine"
+    assert set(first[:2]).isdisjoint(other[:2])
+
+
+def test_ndjson_format_takes_each_line_as_one_event(tmp_path):
+    data = b'{"events": [{"type": "a"}]}\n'
+    (item,) = read(tmp_path, data, format="ndjson")
+    assert (
+        item.reason == 'missing "type" (a tracker payload? read it with --format auto)'
+    )
+    (item,) = read(tmp_path, b'{"type": "a"}\n', format="track")
+    assert (
+        item.reason == 'not a tracker payload: expected an object with an "events" list'
+    )
+
+
+def test_read_lines_takes_text_or_bytes_and_gives_random_ids_without_a_name():
+    lines = ['{"type": "a"}\n', b'{"type": "b"}\n', "\ufeffnot json\n"]
+    items = list(read_lines(lines, received=RECEIVED))
+    assert summary(items)[:2] == [(1, "a"), (2, "b")]
+    assert items[2].reason == "bad JSON at column 1: Expecting value"
+    again = list(read_lines(lines, received=RECEIVED))
+    assert items[0].event["id"] != again[0].event["id"]
+
+
+def test_stdin_is_read_as_ndjson(monkeypatch):
+    stdin = io.TextIOWrapper(
+        io.BytesIO(b'{"type": "a"}\n{"events": [{"type": "b"}]}\n')
+    )
+    monkeypatch.setattr("sys.stdin", stdin)
+    items = list(read_items(Path("-"), received=RECEIVED))
+    assert summary(items) == [(1, "a"), (2, "b")]
+
+
+def test_unknown_formats_and_unreadable_files_are_errors(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read_items(tmp_path / "x.ndjson", format="xml")
+    assert str(caught.value) == (
+        "unknown input format 'xml' (one of auto, ndjson, json, track, csv)"
+    )
+    with pytest.raises(InputError) as caught:
+        list(read_items(tmp_path / "missing.ndjson"))
+    assert str(caught.value) == (
+        f"{tmp_path / 'missing.ndjson'}: cannot read: No such file or directory"
+    )

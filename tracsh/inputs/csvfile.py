@@ -1,0 +1,345 @@
+"""CSV input through a column mapping: rows to events, bad rows to rejects.
+
+The mapping is compiled against the header once; each row is then a few list
+lookups, so reading stays close to the csv module's own speed.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import difflib
+import io
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import BinaryIO
+
+from tracsh.inputs.events import stable_id
+from tracsh.inputs.items import (
+    Accepted,
+    InputError,
+    MappingError,
+    Rejected,
+    cut,
+    printable,
+)
+from tracsh.inputs.lines import too_large
+from tracsh.inputs.mapping import Field, Mapping
+from tracsh.inputs.times import from_epoch, utc_text
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_TIME_CACHE = 4096
+
+
+def read_csv(
+    stream: BinaryIO,
+    mapping: Mapping,
+    *,
+    name: str | None,
+    received: str,
+    max_event_bytes: int,
+    source: str,
+) -> Iterator[Accepted | Rejected]:
+    """Events and rejects from the CSV bytes of ``stream``; ``stream`` stays open."""
+    encoding = "utf-8-sig" if mapping.encoding == "utf-8" else mapping.encoding
+    text = io.TextIOWrapper(stream, encoding, "surrogateescape", newline="")
+    try:
+        reader = csv.reader(text, delimiter=mapping.delimiter, quotechar=mapping.quote)
+        header = _header(reader, mapping, name)
+        if header is None:
+            return
+        plan = Plan(mapping, header, name, received, max_event_bytes, source)
+        yield from _rows(reader, plan)
+    finally:
+        text.detach()
+
+
+def _header(reader, mapping: Mapping, name: str | None) -> list[str] | None:
+    """The column names: the mapping's, or the first row's (None: empty file)."""
+    if not mapping.header:
+        return list(mapping.columns)
+    try:
+        return [column.strip() for column in next(reader)]
+    except StopIteration:
+        return None
+    except csv.Error as error:
+        raise InputError(f"{name}: cannot read the CSV header: {error}") from None
+
+
+def _rows(reader, plan: Plan) -> Iterator[Accepted | Rejected]:
+    """Every row as an item; a row the csv module cannot split is a reject."""
+    previous = reader.line_num
+    while True:
+        try:
+            for row in reader:
+                line, previous = previous + 1, reader.line_num
+                if row:
+                    yield plan.item(row, line)
+            return
+        except csv.Error as error:
+            yield Rejected(previous + 1, f"bad CSV: {error}", "")
+            previous = reader.line_num
+
+
+class Plan:
+    """A mapping compiled against one header: column indexes and converters."""
+
+    def __init__(self, mapping, header, name, received, limit, source) -> None:
+        self.mapping = mapping
+        self.header = header
+        self.width = len(header)
+        self.name = name
+        self.received = received
+        self.limit = limit
+        self.empty = mapping.empty_values
+        self.delimiter = mapping.delimiter
+        self.index = {}
+        for position, column in enumerate(header):
+            self.index.setdefault(column, position)
+        self.get_id, self.get_type = self.text_getter("id"), self.text_getter("type")
+        self.get_source = self.text_getter("source")
+        self.get_session = self.text_getter("session")
+        self.get_profile = self.text_getter("profile")
+        self.type_column = mapping.event["type"].column
+        self.default_source = source
+        self.time = self.time_reader(mapping.event.get("time"))
+        self.properties = [
+            self.value_plan(path, spec) for path, spec in mapping.properties
+        ]
+        self.context = [self.value_plan(path, spec) for path, spec in mapping.context]
+
+    def compile(self, spec: Field) -> tuple[int | None, object]:
+        """(column index, None) for a column, (None, constant) for a constant."""
+        if spec.column is None:
+            return None, spec.value
+        return self.column(spec), None
+
+    def column(self, spec: Field) -> int:
+        """The index of the field's column; MappingError when the header lacks it."""
+        position = self.index.get(spec.column)
+        if position is None:
+            known = list(self.index)
+            close = [c for c in known if c.lower() == spec.column.lower()]
+            close = close or difflib.get_close_matches(spec.column, known, n=1)
+            hint = (
+                f'; did you mean "{close[0]}"?'
+                if close
+                else f" (columns: {', '.join(known)})"
+            )
+            raise MappingError(
+                f"{self.mapping.path}: {spec.key}: "
+                f'no column "{spec.column}" in {self.name}{hint}'
+            )
+        return position
+
+    def value_plan(self, path: tuple[str, ...], spec: Field) -> tuple:
+        """(path, index, converter, omit when empty, constant) for one value."""
+        index, constant = self.compile(spec)
+        convert = CONVERTERS[spec.convert]
+        return path, index, convert, spec.empty == "omit", constant, spec.column
+
+    def time_reader(self, spec: Field | None) -> Callable[[list[str]], tuple]:
+        """A function of a row giving (stored time, the raw time fields)."""
+        received = self.received
+        if spec is None:
+            return lambda row: (received, {})
+        if spec.column is None:
+            stored = TimeColumn(spec).parse(str(spec.value))
+            return lambda row: (stored, {"time": spec.value})
+        parse, column, position = TimeColumn(spec), spec.column, self.column(spec)
+        return lambda row: (parse(row[position]), {column: row[position]})
+
+    def item(self, row: list[str], line: int) -> Accepted | Rejected:
+        """The row as an event, or the reason it cannot be one."""
+        joined = self.delimiter.join(row)
+        try:
+            if len(row) != self.width:
+                raise InputError(f"row has {len(row)} fields, expected {self.width}")
+            if len(joined) * 4 > self.limit or not joined.isascii():
+                self.check(row, joined)
+            return Accepted(self.event(row, line, joined), line)
+        except InputError as error:
+            return Rejected(line, str(error), cut(printable(joined)))
+
+    def check(self, row: list[str], joined: str) -> None:
+        """InputError when the row is too large or holds bytes the encoding lacks."""
+        if len(joined) * 4 > self.limit:
+            size = len(joined.encode("utf-8", "surrogateescape"))
+            if size > self.limit:
+                raise too_large(size, self.limit)
+        if not joined.isascii() and _UNDECODABLE.search(joined):
+            column = next(
+                c
+                for c, f in zip(self.header, row, strict=True)
+                if _UNDECODABLE.search(f)
+            )
+            raise InputError(
+                f'column "{column}": bytes that are not {self.mapping.encoding}'
+            )
+
+    def event(self, row: list[str], line: int, joined: str) -> dict:
+        """The event of a row that has the right number of fields."""
+        event_type = self.get_type(row)
+        if event_type is None or not event_type.strip():
+            raise InputError(f'column "{self.type_column}" (the event type) is empty')
+        event_id = self.get_id(row)
+        if event_id is None:
+            seed = None if self.name is None else f"{self.name}\x1f{line}\x1f{joined}"
+            event_id = stable_id(seed) if seed else str(uuid.uuid4())
+        time, raw = self.time(row)
+        return {
+            "id": event_id,
+            "type": event_type,
+            "time": time,
+            "received": self.received,
+            "source": {"id": self.get_source(row) or self.default_source},
+            "session": {"id": self.get_session(row)},
+            "profile": {"id": self.get_profile(row)},
+            "properties": self.values(row, self.properties) if self.properties else {},
+            "context": self.values(row, self.context) if self.context else {},
+            "tags": list(self.mapping.tags),
+            "raw": raw,
+        }
+
+    def text_getter(self, name: str) -> Callable[[list[str]], str | None]:
+        """A function of a row giving an id-like field as text, or None."""
+        spec = self.mapping.event.get(name)
+        if spec is None or spec.column is None:
+            constant = None if spec is None or spec.value is None else str(spec.value)
+            return lambda row: constant
+        position, empty = self.column(spec), self.empty
+        return lambda row: None if row[position] in empty else row[position]
+
+    def values(self, row: list[str], plans: list[tuple]) -> dict:
+        """The properties (or context) object of a row."""
+        target: dict = {}
+        empty = self.empty
+        for path, index, convert, omit, constant, column in plans:
+            if index is None:
+                value = copy.deepcopy(constant)
+            else:
+                value = row[index]
+                if value in empty:
+                    if omit:
+                        continue
+                    value = None
+                elif convert is not None:
+                    value = _converted(convert, value, column)
+            if len(path) == 1:
+                target[path[0]] = value
+            else:
+                _put(target, path, value)
+        return target
+
+
+def _put(target: dict, path: tuple[str, ...], value: object) -> None:
+    for name in path[:-1]:
+        target = target.setdefault(name, {})
+    target[path[-1]] = value
+
+
+# --- conversions -------------------------------------------------------------
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+_TRUE = frozenset(("true", "t", "yes", "y", "1"))
+_FALSE = frozenset(("false", "f", "no", "n", "0"))
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE or lowered in _FALSE:
+        return lowered in _TRUE
+    raise ValueError(text)
+
+
+CONVERTERS: dict[str, tuple[Callable[[str], object], str] | None] = {
+    "text": None,
+    "int": (int, "an integer"),
+    "number": (_number, "a number"),
+    "bool": (_bool, "true or false"),
+}
+"""``as`` in a mapping: the function and what an error says was expected."""
+
+
+def _converted(convert: tuple, text: str, column: str) -> object:
+    function, expected = convert
+    try:
+        return function(text)
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise InputError(
+            f'column "{column}": expected {expected}, got "{shown}"'
+        ) from None
+
+
+# --- times -------------------------------------------------------------------
+
+
+_ISO_SHAPED = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def _split_literal_suffix(format: str) -> tuple[str, str]:
+    """``format`` split before the text that follows its last directive."""
+    end = format.rfind("%") + 2
+    return format[:end], format[end:] if "%" not in format[end:] else ""
+
+
+class TimeColumn:
+    """Reads one time column; repeated texts (common in logs) are parsed once."""
+
+    def __init__(self, spec: Field) -> None:
+        self.spec = spec
+        self.cache: dict[str, str] = {}
+        head, suffix = _split_literal_suffix(spec.format)
+        self.suffix = suffix if head in _ISO_SHAPED else None
+        self.separator = head[8:9]
+        """Set when the format is an ISO date and time plus fixed text (" UTC")."""
+
+    def strptime(self, text: str) -> datetime:
+        """``datetime.strptime`` with a fast path for ISO-shaped formats."""
+        suffix = self.suffix
+        if (
+            suffix is not None
+            and len(text) == 19 + len(suffix)
+            and text.endswith(suffix)
+            and text[10] == self.separator
+        ):
+            return datetime.fromisoformat(text[:19])
+        return datetime.strptime(text, self.spec.format)
+
+    def __call__(self, text: str) -> str:
+        stored = self.cache.get(text)
+        if stored is None:
+            stored = self.parse(text)
+            if len(self.cache) >= _TIME_CACHE:
+                self.cache.clear()
+            self.cache[text] = stored
+        return stored
+
+    def parse(self, text: str) -> str:
+        """The stored time of ``text``, or InputError naming the column."""
+        spec, label = self.spec, self.spec.column or self.spec.key
+        if not text.strip():
+            raise InputError(f'column "{label}" (the event time) is empty')
+        try:
+            if spec.format == "epoch":
+                return utc_text(from_epoch(float(text), label))
+            if spec.format == "iso":
+                return utc_text(datetime.fromisoformat(text), spec.zone)
+            return utc_text(self.strptime(text), spec.zone)
+        except (ValueError, OverflowError):
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            wanted = "ISO-8601" if spec.format == "iso" else f'"{spec.format}"'
+            raise InputError(
+                f'column "{label}": "{shown}" does not match {wanted}'
+            ) from None
