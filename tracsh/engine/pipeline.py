@@ -21,6 +21,7 @@ from tracsh.engine.outcome import Fired, Outcome
 from tracsh.engine.rulebook import CompiledRule, RuleBook
 from tracsh.engine.segments import refresh_segments, segment_event
 from tracsh.engine.working import WorkingSet
+from tracsh.lang import nodes
 from tracsh.lang.scope import Report, Scope
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,20 @@ def event_clock(event: dict) -> datetime:
 def wall_clock(event: dict) -> datetime:
     """The live clock: the machine's time, whatever the event says."""
     return datetime.now(UTC)
+
+
+def once_owner(once: nodes.Once, scope: Scope) -> str:
+    """Whom a ``once per`` option counts firings for: the profile, or the session.
+
+    A session idle past the timeout has ended (system.md) even though its next
+    event reopens it under the same id, so each visit of a session counts as a
+    session of its own.
+    """
+    if once.scope == "profile":
+        return scope.profile["id"]
+    visits = scope.session.get("visits", 1)
+    session_id = scope.session["id"]
+    return session_id if visits <= 1 else f"{session_id}#{visits}"
 
 
 @dataclass
@@ -158,8 +173,7 @@ class Engine:
         once = rule.once
         if once is None:
             return False
-        owner = scope.profile if once.scope == "profile" else scope.session
-        last = work.last_fired(rule.id, once.scope, owner["id"])
+        last = work.last_fired(rule.id, once.scope, once_owner(once, scope))
         if last is None:
             return False
         if once.every is None:
@@ -185,8 +199,8 @@ class Engine:
             fired.actions.append(run_action(firing, action))
         outcome.fired.append(fired)
         if rule.once is not None:
-            owner = scope.profile if rule.once.scope == "profile" else scope.session
-            work.fired[(rule.id, rule.once.scope, owner["id"])] = scope.now.isoformat()
+            owner = once_owner(rule.once, scope)
+            work.fired[(rule.id, rule.once.scope, owner)] = scope.now.isoformat()
         return firing
 
     def _segments(self, scope: Scope, outcome: Outcome) -> list[dict]:
