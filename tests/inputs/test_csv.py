@@ -1,9 +1,20 @@
 """CSV through a column mapping: mapping and rows in, events or exact errors out."""
 
+import io
+from pathlib import Path
+
 import pytest
 
 from tracsh.inputs import Accepted, MappingError, load_mapping, read_items
 from tracsh.inputs.events import stable_id
+from tracsh.inputs.mapping import (
+    CONVERSIONS,
+    CSV_KEYS,
+    EMPTY_POLICIES,
+    EVENT_FIELDS,
+    SECTIONS,
+    SPEC_KEYS,
+)
 
 RECEIVED = "2024-05-01T12:00:00+00:00"
 
@@ -372,3 +383,49 @@ def test_csv_needs_a_mapping(tmp_path):
         f"{tmp_path / 'data.csv'}: CSV input needs a column mapping: pass --map FILE "
         "(see docs/inputs.md)"
     )
+
+
+def test_constant_type_and_time(tmp_path):
+    mapping = (
+        '[event]\ntype = { value = "purchase" }\ntime = { value = "2011-12-09" }\n'
+    )
+    (item,) = read(tmp_path, b"InvoiceNo\n536365\n", mapping=mapping)
+    assert (item.event["type"], item.event["time"]) == (
+        "purchase",
+        "2011-12-09T00:00:00+00:00",
+    )
+    path = tmp_path / "map.toml"
+    with pytest.raises(MappingError) as caught:
+        read(tmp_path, b"a\n1\n", mapping='[event]\ntype = { value = "" }\n')
+    assert (
+        str(caught.value)
+        == f'{path}: event.type.value: expected non-empty text, got ""'
+    )
+    with pytest.raises(MappingError) as caught:
+        read(
+            tmp_path,
+            b"a\n1\n",
+            mapping='[event]\ntype = "a"\ntime = { value = "soon" }',
+        )
+    assert str(caught.value) == (
+        f'{path}: event.time: column "event.time": "soon" does not match ISO-8601'
+    )
+
+
+def test_csv_from_stdin(tmp_path, monkeypatch):
+    stdin = io.TextIOWrapper(io.BytesIO(b"what\nview\nview\n"))
+    monkeypatch.setattr("sys.stdin", stdin)
+    (tmp_path / "map.toml").write_text('[event]\ntype = "what"\n')
+    items = list(read_items(Path("-"), "csv", tmp_path / "map.toml", received=RECEIVED))
+    assert summary(items) == [(2, "view"), (3, "view")]
+    assert items[0].event["id"] != items[1].event["id"]
+    assert not stdin.closed
+
+
+def test_docs_describe_every_mapping_key():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "inputs.md").read_text()
+    names = {*CSV_KEYS, *SPEC_KEYS, *EVENT_FIELDS, "tags"}
+    shown = [f"`{name}`" for name in names]
+    shown += [f'`"{name}"`' for name in (*CONVERSIONS, *EMPTY_POLICIES)]
+    shown += [f"`[{name}]`" for name in SECTIONS]
+    assert [item for item in shown if item not in text] == []

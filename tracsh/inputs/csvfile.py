@@ -48,7 +48,7 @@ def read_csv(
     text = io.TextIOWrapper(stream, encoding, "surrogateescape", newline="")
     try:
         reader = csv.reader(text, delimiter=mapping.delimiter, quotechar=mapping.quote)
-        header = _header(reader, mapping, name)
+        header = _header(reader, mapping, name or "stdin")
         if header is None:
             return
         plan = Plan(mapping, header, name, received, max_event_bytes, source)
@@ -57,7 +57,7 @@ def read_csv(
         text.detach()
 
 
-def _header(reader, mapping: Mapping, name: str | None) -> list[str] | None:
+def _header(reader, mapping: Mapping, name: str) -> list[str] | None:
     """The column names: the mapping's, or the first row's (None: empty file)."""
     if not mapping.header:
         return list(mapping.columns)
@@ -131,7 +131,7 @@ class Plan:
             )
             raise MappingError(
                 f"{self.mapping.path}: {spec.key}: "
-                f'no column "{spec.column}" in {self.name}{hint}'
+                f'no column "{spec.column}" in {self.name or "stdin"}{hint}'
             )
         return position
 
@@ -147,7 +147,12 @@ class Plan:
         if spec is None:
             return lambda row: (received, {})
         if spec.column is None:
-            stored = TimeColumn(spec).parse(str(spec.value))
+            try:
+                stored = TimeColumn(spec).parse(str(spec.value))
+            except InputError as error:
+                raise MappingError(
+                    f"{self.mapping.path}: {spec.key}: {error}"
+                ) from None
             return lambda row: (stored, {"time": spec.value})
         parse, column, position = TimeColumn(spec), spec.column, self.column(spec)
         return lambda row: (parse(row[position]), {column: row[position]})

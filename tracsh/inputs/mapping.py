@@ -80,6 +80,11 @@ def load_mapping(path: Path) -> Mapping:
     }
     if "type" not in fields:
         reader.fail("event", 'missing required key type (e.g. type = "event_type")')
+    constant = fields["type"].value
+    if fields["type"].column is None and not (isinstance(constant, str) and constant):
+        reader.fail(
+            "event.type.value", f"expected non-empty text, got {describe(constant)}"
+        )
     return Mapping(
         path=path,
         event=fields,
