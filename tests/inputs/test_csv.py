@@ -271,7 +271,7 @@ MAPPING_ERRORS = [
         '[event]\ntipe = "x"\ntype = "x"',
         'event.tipe: unknown key; did you mean "type"?',
     ),
-    ('[evnt]\ntype = "x"', 'evnt: unknown key; did you mean "event"?'),
+    ('[evnt]\ntype = "x"', 'evnt: unknown section; did you mean "event"?'),
     (
         "[event]\ntype = 3",
         'event.type: expected a column name or a table like {column = "c"}, got 3',

@@ -80,11 +80,8 @@ def load_mapping(path: Path) -> Mapping:
     }
     if "type" not in fields:
         reader.fail("event", 'missing required key type (e.g. type = "event_type")')
-    constant = fields["type"].value
-    if fields["type"].column is None and not (isinstance(constant, str) and constant):
-        reader.fail(
-            "event.type.value", f"expected non-empty text, got {describe(constant)}"
-        )
+    if fields["type"].column is None:
+        reader.text(fields["type"].value, "event.type.value")
     return Mapping(
         path=path,
         event=fields,
@@ -141,6 +138,7 @@ class _Checker:
         self.path = path
 
     def fail(self, key: str, message: str) -> None:
+        """Raise the MappingError for ``key``."""
         raise MappingError(f"{self.path}: {key}: {message}")
 
     def known(self, table: dict, where: str, names: tuple[str, ...]) -> None:
@@ -148,51 +146,54 @@ class _Checker:
         for name in table:
             if name not in names:
                 close = difflib.get_close_matches(name, names, n=1)
-                hint = (
-                    f'did you mean "{close[0]}"?'
-                    if close
-                    else f"known: {', '.join(names)}"
-                )
-                self.fail(f"{where}.{name}" if where else name, f"unknown key; {hint}")
+                hint = f'did you mean "{close[0]}"?' if close else ", ".join(names)
+                what = "key" if where else "section"
+                key = f"{where}.{name}" if where else name
+                self.fail(key, f"unknown {what}; {hint}")
 
     def table(self, data: dict, name: str) -> dict:
+        """The section ``name`` of the file (empty when absent)."""
         value = data.get(name, {})
         if not isinstance(value, dict):
             self.fail(name, f"expected a table, got {describe(value)}")
         return value
 
+    def text(self, value: object, key: str) -> str:
+        """Non-empty text."""
+        if not isinstance(value, str) or not value:
+            self.fail(key, f"expected non-empty text, got {describe(value)}")
+        return value
+
     def char(self, value: object, key: str) -> str:
+        """A single character (a delimiter or quote)."""
         if not isinstance(value, str) or len(value) != 1:
             self.fail(key, f"expected one character, got {describe(value)}")
         return value
 
     def flag(self, value: object, key: str) -> bool:
+        """true or false."""
         if not isinstance(value, bool):
             self.fail(key, f"expected true or false, got {describe(value)}")
         return value
 
     def texts(self, value: object, key: str) -> list[str]:
+        """A list of text."""
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(key, f"expected a list of text, got {describe(value)}")
         return value
 
     def encoding(self, value: object) -> str:
+        """The canonical name of a Python codec."""
+        name = self.text(value, "csv.encoding")
         try:
-            return (
-                codecs.lookup(value).name
-                if isinstance(value, str)
-                else self.fail(
-                    "csv.encoding",
-                    f"expected the name of an encoding, got {describe(value)}",
-                )
-            )
+            return codecs.lookup(name).name
         except LookupError:
-            self.fail("csv.encoding", f'unknown encoding "{value}"')
+            self.fail("csv.encoding", f'unknown encoding "{name}"')
 
     def spec(self, value: object, key: str) -> Field:
         """A field from ``"column"`` or ``{column = …, …}`` / ``{value = …}``."""
         if isinstance(value, str):
-            return Field(key, column=value)
+            return Field(key, column=self.text(value, key))
         if not isinstance(value, dict):
             self.fail(
                 key,
@@ -208,7 +209,7 @@ class _Checker:
         """The Field arguments of one spec table, each checked."""
         options: dict = {}
         if "column" in spec:
-            options["column"] = self.texts([spec["column"]], f"{key}.column")[0]
+            options["column"] = self.text(spec["column"], f"{key}.column")
         else:
             options["value"] = spec["value"]
         self.applies(spec, key)
@@ -235,12 +236,14 @@ class _Checker:
                 self.fail(f"{key}.{name}", "only event.time takes it")
 
     def one_of(self, value: object, allowed: tuple[str, ...], key: str) -> str:
+        """One of ``allowed``."""
         if value not in allowed:
             listed = ", ".join(f'"{item}"' for item in allowed)
             self.fail(key, f"expected one of {listed}, got {describe(value)}")
         return value
 
     def time_format(self, value: object, key: str) -> str:
+        """The time format: iso, epoch or a strptime pattern."""
         if not isinstance(value, str) or (
             value not in ("iso", "epoch") and "%" not in value
         ):
@@ -251,6 +254,7 @@ class _Checker:
         return value
 
     def zone(self, value: object, key: str) -> tzinfo:
+        """A time zone by its IANA name."""
         if value == "UTC":
             return UTC
         try:
