@@ -315,3 +315,14 @@ def test_formats_decide_what_a_record_may_be():
     )
     (rejected,) = expand_record(PAYLOAD, received=RECEIVED, format="ndjson")
     assert rejected.reason.startswith('missing "type" (a tracker payload?')
+
+
+def test_events_of_one_payload_share_no_objects():
+    payload = {
+        "context": {"page": {"url": "/"}},
+        "events": [{"type": "a", "context": {"tag": "x"}}, {"type": "b"}],
+    }
+    first, second = (item.event for item in expand_record(payload, received=RECEIVED))
+    first["context"]["page"]["url"] = "/changed"
+    assert second["context"] == {"page": {"url": "/"}}
+    assert payload["context"] == {"page": {"url": "/"}}

@@ -6,6 +6,7 @@ an event means the same thing however it arrives. Nothing here reads files.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import uuid
@@ -78,14 +79,18 @@ def normalize_event(
 
 
 def with_defaults(obj: dict, defaults: dict) -> dict:
-    """``obj`` over ``defaults``: a null in ``obj`` counts as absent."""
+    """``obj`` over ``defaults``: a null in ``obj`` counts as absent.
+
+    Merged objects are copies, so events flattened from one payload never share
+    a context object.
+    """
     merged = {**defaults, **obj}
     for name, value in defaults.items():
         own = obj.get(name)
         if own is None:
-            merged[name] = value
+            merged[name] = copy.deepcopy(value) if name in MERGED else value
         elif name in MERGED and isinstance(own, dict) and isinstance(value, dict):
-            merged[name] = deep_merge(value, own)
+            merged[name] = deep_merge(copy.deepcopy(value), own)
     return merged
 
 
