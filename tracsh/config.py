@@ -32,25 +32,9 @@ class ConfigError(UserError):
 
 # --- durations ---------------------------------------------------------------
 
-_UNITS = {
-    "ms": 0.001,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-}
-_UNIT_WORDS = {
-    "millisecond": "ms",
-    "sec": "s",
-    "second": "s",
-    "min": "m",
-    "minute": "m",
-    "hour": "h",
-    "hr": "h",
-    "day": "d",
-    "week": "w",
-}
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_UNIT_WORDS = {"millisecond": "ms", "sec": "s", "second": "s", "min": "m"}
+_UNIT_WORDS |= {"minute": "m", "hour": "h", "hr": "h", "day": "d", "week": "w"}
 _PART = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*")
 
 
