@@ -12,6 +12,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tracsh.engine.identify import new_profile
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.pipeline import Engine, EngineSettings
 from tracsh.engine.rulebook import RuleBook, build_rulebook
@@ -95,6 +96,14 @@ class Harness:
         assert found is not None, f"no session {session_id!r}"
         return found
 
+    def put_profile(self, profile_id: str = "p1", **fields: object) -> dict:
+        """Store a profile as if earlier events had made it, with ``fields`` set."""
+        doc = new_profile(profile_id, at(-60))
+        doc.update(visits=1, **fields)
+        with self.store.transaction():
+            self.store.put_profile(doc)
+        return doc
+
     def outbox(self, *columns: str) -> list[dict]:
         """Every outbox row, in the order queued, cut down to ``columns``."""
         rows = self.store.outbox_rows(limit=100_000)
@@ -126,3 +135,9 @@ def errors(outcomes: list[Outcome]) -> list[str]:
         found += outcome.errors
         found += errors(outcome.internal)
     return found
+
+
+def rule_text(actions: str, when: str = 'event.type == "go"', name: str = "r") -> str:
+    """A named rule whose actions are given one per line or separated by ``;``."""
+    body = "\n    ".join(part.strip() for part in actions.split(";"))
+    return f'rule "{name}"\n  when {when}\n  then\n    {body}\nend\n'

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,17 @@ class Firing:
         self.outcome.errors.append(f"{self.rule.id}: {message}")
         return f"error: {message}"
 
+    def count_report(self) -> None:
+        """Count what evaluating the action's values reported, as for a condition."""
+        report = self.scope.report
+        stats = self.work.stats[self.rule.id]
+        stats["errors"] += report.errors
+        stats["type_warnings"] += report.type_warnings
+        if report.errors:
+            self.outcome.errors.extend(f"{self.rule.id}: {m}" for m in report.messages)
+        report.errors = report.type_warnings = 0
+        report.messages.clear()
+
 
 def _target_doc(firing: Firing, path: nodes.Path) -> dict:
     return firing.profile if path.root == "profile" else firing.session
@@ -75,16 +87,59 @@ def _path_text(path: nodes.Path) -> str:
     return text
 
 
-_PROTECTED = frozenset({("id",), ("ids",), ("created",)})
+_KEPT = {
+    "profile": frozenset({"id", "ids", "created"}),
+    "session": frozenset({"id", "profile", "started", "last_seen"}),
+}
+"""Fields tracsh keeps itself: no rule writes them or anything inside them."""
+
+_KINDS = {
+    "profile": {
+        "visits": "a number",
+        "views": "a number",
+        "updated": "text",
+        "last_seen": "text",
+        "traits": "an object",
+        "pii": "an object",
+        "segments": "a list",
+        "interests": "an object",
+        "consents": "an object",
+        "journeys": "an object",
+        "counters": "an object",
+    },
+    "session": {"visits": "a number", "events": "a number", "context": "an object"},
+}
+"""Fields the engine reads back: a rule may only replace them by a value of a kind."""
+
+_IS_KIND = {
+    "a number": lambda value: _is_number(value),
+    "text": lambda value: isinstance(value, str),
+    "an object": lambda value: isinstance(value, dict),
+    "a list": lambda value: isinstance(value, list),
+}
 
 
 def _writable(firing: Firing, path: nodes.Path) -> str | None:
     """Why a write to ``path`` is refused, or None when it may go ahead."""
     if not path.parts:
         return f"cannot replace the whole {path.root}"
-    if path.root == "profile" and tuple(path.parts[:1]) in _PROTECTED:
+    if path.parts[0] in _KEPT.get(path.root, ()):
         return f"{_path_text(path)} is kept by tracsh and cannot be written"
     return None
+
+
+def _wrong_kind(path: nodes.Path, value: Any) -> str | None:
+    """Why ``value`` (MISSING to unset) cannot replace a whole field, or None.
+
+    The engine itself reads these fields (visits, segments, consents, …); a value
+    of another kind there would break every later event of the profile.
+    """
+    kind = (
+        _KINDS.get(path.root, {}).get(path.parts[0]) if len(path.parts) == 1 else None
+    )
+    if kind is None or (value is not MISSING and _IS_KIND[kind](value)):
+        return None
+    return f"{_path_text(path)} must stay {kind}"
 
 
 def do_set(firing: Firing, action: CompiledAction) -> str:
@@ -98,6 +153,9 @@ def do_set(firing: Firing, action: CompiledAction) -> str:
     value = to_json(firing.value(action, "value"))
     if value is MISSING:
         return f"{_path_text(node.target)} not set: the value is missing"
+    refused = _wrong_kind(node.target, value)
+    if refused:
+        return firing.problem(refused)
     try:
         docpath.write(doc, node.target.parts, value)
     except docpath.PathConflict as err:
@@ -107,7 +165,7 @@ def do_set(firing: Firing, action: CompiledAction) -> str:
 
 def do_unset(firing: Firing, action: CompiledAction) -> str:
     node: nodes.Unset = action.node
-    refused = _writable(firing, node.target)
+    refused = _writable(firing, node.target) or _wrong_kind(node.target, MISSING)
     if refused:
         return firing.problem(refused)
     removed = docpath.delete(_target_doc(firing, node.target), node.target.parts)
@@ -132,11 +190,16 @@ def do_increment(firing: Firing, action: CompiledAction) -> str:
         return firing.problem(
             f"increment {_path_text(node.target)}: the {what} is not a number"
         )
+    result = current + node.sign * by
+    if not math.isfinite(result):
+        return firing.problem(
+            f"increment {_path_text(node.target)}: the result is not a finite number"
+        )
     try:
-        docpath.write(doc, node.target.parts, current + node.sign * by)
+        docpath.write(doc, node.target.parts, result)
     except docpath.PathConflict as err:
         return firing.problem(f"increment {_path_text(node.target)}: {err}")
-    return f"{_path_text(node.target)} = {current + node.sign * by!r}"
+    return f"{_path_text(node.target)} = {result!r}"
 
 
 def _list_at(firing: Firing, path: nodes.Path) -> list | str:
@@ -172,6 +235,9 @@ def do_append(firing: Firing, action: CompiledAction) -> str:
 
 def do_remove(firing: Firing, action: CompiledAction) -> str:
     node: nodes.Remove = action.node
+    refused = _writable(firing, node.target)
+    if refused:
+        return firing.problem(refused)
     value = to_json(firing.value(action, "value"))
     found = docpath.read(_target_doc(firing, node.target), node.target.parts)
     if not isinstance(found, list) or value not in found:
@@ -201,7 +267,15 @@ def do_interest(firing: Firing, action: CompiledAction) -> str:
         )
     interests = firing.profile.setdefault("interests", {})
     current = interests.get(node.interest, 0)
-    interests[node.interest] = (current if _is_number(current) else 0) + by
+    if not _is_number(current):
+        return firing.problem(
+            f"add interest {node.interest!r}: the stored score is not a number"
+        )
+    if not math.isfinite(current + by):
+        return firing.problem(
+            f"add interest {node.interest!r}: the result is not a finite number"
+        )
+    interests[node.interest] = current + by
     return f"interest {node.interest!r} = {interests[node.interest]!r}"
 
 
@@ -296,17 +370,16 @@ def _recipient(firing: Firing, action: CompiledAction, channel: str) -> Any:
     return docpath.read(firing.profile, DEFAULT_RECIPIENT[channel])
 
 
-def _guard(firing: Firing, channel: str, recipient: Any) -> str | None:
+def _guard(firing: Firing, action: CompiledAction, recipient: Any) -> str | None:
     """Why a message must not be sent (language.md §6), or None."""
+    channel = action.node.channel
     consent = firing.profile.get("consents", {}).get(channel)
     if isinstance(consent, dict) and consent.get("granted") is False:
         return f"consent {channel!r} is revoked"
     if recipient is MISSING or recipient is None or recipient == "":
-        where = (
-            "the 'to' value"
-            if channel not in DEFAULT_RECIPIENT
-            else ("profile." + ".".join(DEFAULT_RECIPIENT[channel]))
-        )
+        where = "profile." + ".".join(DEFAULT_RECIPIENT[channel])
+        if "to" in action.exprs:
+            where = "the 'to' value"
         return f"no recipient: {where} is missing"
     if not isinstance(recipient, str):
         return f"no recipient: {type(recipient).__name__} is not an address"
@@ -328,7 +401,7 @@ def do_send(firing: Firing, action: CompiledAction) -> str:
     node: nodes.Send = action.node
     row = _outbox_row(firing, action, node.channel, node.template)
     recipient = _recipient(firing, action, node.channel)
-    reason = _guard(firing, node.channel, recipient)
+    reason = _guard(firing, action, recipient)
     if reason:
         row.update(status="skipped", reason=reason, recipient=None)
     else:
@@ -437,8 +510,15 @@ HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
 
 
 def run_action(firing: Firing, action: CompiledAction) -> str:
-    """Run one action and return its trace line."""
-    return HANDLERS[type(action.node)](firing, action)
+    """Run one action and return its trace line.
+
+    Failures while evaluating the action's values (a division by zero, a type
+    mismatch) count on the rule like those of its condition.
+    """
+    firing.count_report()  # what the condition reported is counted already
+    line = HANDLERS[type(action.node)](firing, action)
+    firing.count_report()
+    return line
 
 
 def parse_time(text: str) -> datetime:

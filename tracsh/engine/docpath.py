@@ -1,8 +1,9 @@
 """Reading and writing JSON documents by the paths of rule actions.
 
 Actions write into the profile or the session being processed; these functions
-do the walking, creating intermediate objects on the way, and never raise for a
-path that does not fit the document: they return a reason instead.
+do the walking, creating missing intermediate objects on the way. A write whose
+path does not fit the document raises PathConflict with the reason, and never
+replaces a stored value that is in the way.
 """
 
 from __future__ import annotations
@@ -40,9 +41,13 @@ def _container(doc: Any, parts: tuple[str | int, ...]) -> Any:
         following = parts[index + 1]
         if isinstance(part, str) and isinstance(doc, dict):
             child = doc.get(part)
-            if not isinstance(child, (dict, list)):
+            if child is None:  # missing or null: nothing is lost by filling it
                 child = [] if isinstance(following, int) else {}
                 doc[part] = child
+            elif not isinstance(child, (dict, list)):
+                raise PathConflict(
+                    f"{part!r} holds {_kind(child)}, not an object or list"
+                )
             doc = child
         elif (
             isinstance(part, int)
@@ -53,6 +58,15 @@ def _container(doc: Any, parts: tuple[str | int, ...]) -> Any:
         else:
             raise PathConflict(f"cannot walk into {type(doc).__name__} at {part!r}")
     return doc
+
+
+def _kind(value: Any) -> str:
+    """What a stored value is, in the words of the language docs."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text" if isinstance(value, str) else type(value).__name__
 
 
 def write(doc: dict, parts: tuple[str | int, ...], value: Any) -> None:

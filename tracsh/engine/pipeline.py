@@ -119,14 +119,22 @@ class Engine:
     ) -> None:
         for child in emitted:
             if depth + 1 > self.settings.max_depth:
-                message = (
-                    f"internal event {child['type']!r} dropped: internal events "
-                    f"nest deeper than {self.settings.max_depth}"
-                )
-                outcome.errors.append(message)
-                log.warning(message)
+                self._too_deep(work, child, outcome)
                 continue
             outcome.internal.append(self.process_one(work, child, depth + 1))
+
+    def _too_deep(self, work: WorkingSet, child: dict, outcome: Outcome) -> None:
+        """Drop an internal event past the depth limit, as an error of its rule."""
+        message = (
+            f"internal event {child['type']!r} dropped: internal events "
+            f"nest deeper than {self.settings.max_depth}"
+        )
+        rule_id = (child.get("context") or {}).get("rule")
+        if rule_id is not None:
+            work.stats[rule_id]["errors"] += 1
+            message = f"{rule_id}: {message}"
+        outcome.errors.append(message)
+        log.warning(message)
 
     def _run_rules(
         self, work: WorkingSet, scope: Scope, outcome: Outcome

@@ -93,7 +93,7 @@ def compile_action(action: nodes.Action, index: int) -> CompiledAction:
     exprs = {}
     for name in _EXPR_FIELDS:
         expr = getattr(action, name, None)
-        if expr is not None and not isinstance(expr, nodes.Duration):
+        if expr is not None:
             exprs[name] = compile_expr(expr)
     return CompiledAction(action, index, exprs)
 

@@ -1,0 +1,784 @@
+"""Pipeline step 3, second half: what every action does when its rule fires.
+
+Most tables run one rule named "r" over one "go" event against a stored
+profile, and compare the committed profile, session, outbox rows, outcome and
+rule statistics with exact values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import pytest
+from engine_harness import at, errors, event, fired, rule_text
+
+
+def act(engine, actions: str, properties=None, extra: str = "", **profile):
+    """Run rule "r" with ``actions`` once; return the harness and the outcome."""
+    h = engine(rule_text(actions) + extra)
+    h.put_profile(**profile)
+    [outcome] = h.run(event("e1", "go", properties=properties))
+    return h, outcome
+
+
+def rule_errors(h, rule_id: str = "r") -> int:
+    return h.stats()[rule_id]["errors"]
+
+
+# --- set, unset ----------------------------------------------------------------
+
+SET_ROWS = [
+    # actions, traits before, event properties, traits after
+    ('set profile.traits.tier = "gold"', {}, {}, {"tier": "gold"}),
+    ("set profile.traits.a.b.c = 1", {}, {}, {"a": {"b": {"c": 1}}}),
+    ("set profile.traits.a.b = 2", {"a": {"x": 1}}, {}, {"a": {"x": 1, "b": 2}}),
+    ("set profile.traits.a.b = 2", {"a": None}, {}, {"a": {"b": 2}}),
+    (
+        'set profile.traits.tier = "new" if missing',
+        {"tier": "old"},
+        {},
+        {"tier": "old"},
+    ),
+    ('set profile.traits.tier = "new" if missing', {}, {}, {"tier": "new"}),
+    # null is a stored value, so it is not missing.
+    ('set profile.traits.tier = "new" if missing', {"tier": None}, {}, {"tier": None}),
+    ("set profile.traits.n = event.properties.n * 2", {}, {"n": 21}, {"n": 42}),
+    ("set profile.traits.t = event.time + 1 hour", {}, {}, {"t": at(60)}),
+    ("set profile.traits.d = 2 hours", {}, {}, {"d": 7200}),
+    ("set profile.traits.x = null", {"x": 1}, {}, {"x": None}),
+    # A missing value writes nothing (and is no error).
+    ("set profile.traits.x = event.properties.nothing", {"x": 1}, {}, {"x": 1}),
+    ('set profile.traits.list[1] = "b"', {"list": ["a"]}, {}, {"list": ["a", "b"]}),
+    ('set profile.traits.list[0] = "z"', {"list": ["a"]}, {}, {"list": ["z"]}),
+    ('set profile.traits["odd key"] = 1', {}, {}, {"odd key": 1}),
+    (
+        "set profile.traits.items = event.properties.items",
+        {},
+        {"items": [{"sku": "A"}]},
+        {"items": [{"sku": "A"}]},
+    ),
+    (
+        "set profile.traits.email = lower(trim(event.properties.email))",
+        {},
+        {"email": "  Ana@Example.TEST "},
+        {"email": "ana@example.test"},
+    ),
+    (
+        "set profile.traits.a = 1; set profile.traits.b = profile.traits.a + 1",
+        {},
+        {},
+        {
+            "a": 1,
+            "b": 2,
+        },
+    ),
+    ("unset profile.traits.tier", {"tier": "gold", "n": 1}, {}, {"n": 1}),
+    ("unset profile.traits.tier", {"n": 1}, {}, {"n": 1}),
+    ("unset profile.traits.a.b", {"a": {"b": 1, "c": 2}}, {}, {"a": {"c": 2}}),
+    ("unset profile.traits.list[0]", {"list": ["a", "b"]}, {}, {"list": ["b"]}),
+]
+
+
+@pytest.mark.parametrize(("actions", "before", "properties", "after"), SET_ROWS)
+def test_set_and_unset(engine, actions, before, properties, after):
+    h, outcome = act(engine, actions, properties, traits=before)
+    assert h.profile()["traits"] == after
+    assert rule_errors(h) == 0
+    assert outcome.errors == []
+
+
+def test_set_writes_to_the_session(engine):
+    h, _ = act(
+        engine,
+        'set session.context.campaign = "spring"; set session.context.n = 1; '
+        "unset session.context.n",
+    )
+    assert h.session("s1")["context"] == {"campaign": "spring"}
+    assert "campaign" not in h.profile()["traits"]
+
+
+# --- increment, decrement ---------------------------------------------------------
+
+INCREMENT_ROWS = [
+    ("increment profile.traits.n", {}, {}, {"n": 1}),
+    ("increment profile.traits.n", {"n": 4}, {}, {"n": 5}),
+    ("increment profile.traits.n by 2.5", {}, {}, {"n": 2.5}),
+    ("increment profile.traits.n by -2", {"n": 1}, {}, {"n": -1}),
+    ("decrement profile.traits.n", {}, {}, {"n": -1}),
+    (
+        "decrement profile.traits.n by event.properties.amount",
+        {"n": 10},
+        {"amount": 3.5},
+        {"n": 6.5},
+    ),
+    # A stored null counts as missing: it starts at 0.
+    ("increment profile.traits.n", {"n": None}, {}, {"n": 1}),
+    ("increment profile.traits.a.b", {}, {}, {"a": {"b": 1}}),
+    ("increment profile.traits.n; increment profile.traits.n by 3", {}, {}, {"n": 4}),
+]
+
+
+@pytest.mark.parametrize(("actions", "before", "properties", "after"), INCREMENT_ROWS)
+def test_increment_and_decrement(engine, actions, before, properties, after):
+    h, _ = act(engine, actions, properties, traits=before)
+    assert h.profile()["traits"] == after
+    assert rule_errors(h) == 0
+
+
+def test_increment_works_on_counters(engine):
+    h, _ = act(engine, "increment profile.counters.purchases", counters={"x": 1})
+    assert h.profile()["counters"] == {"x": 1, "purchases": 1}
+
+
+# --- list updates ----------------------------------------------------------------
+
+LIST_ROWS = [
+    ('append "x" to profile.traits.tags', {}, {}, {"tags": ["x"]}),
+    ('append "x" to profile.traits.tags', {"tags": ["x"]}, {}, {"tags": ["x"]}),
+    ('append "y" to profile.traits.tags', {"tags": ["x"]}, {}, {"tags": ["x", "y"]}),
+    ('append "x" to profile.traits.tags', {"tags": None}, {}, {"tags": ["x"]}),
+    (
+        'append "x" to profile.traits.tags; append "x" to profile.traits.tags',
+        {},
+        {},
+        {"tags": ["x"]},
+    ),
+    (
+        "append event.properties.item to profile.traits.tags",
+        {"tags": [{"a": 1}]},
+        {"item": {"a": 1}},
+        {"tags": [{"a": 1}]},
+    ),
+    ("append event.properties.nothing to profile.traits.tags", {}, {}, {}),
+    (
+        'remove "x" from profile.traits.tags',
+        {"tags": ["x", "y", "x"]},
+        {},
+        {"tags": ["y"]},
+    ),
+    ('remove "z" from profile.traits.tags', {"tags": ["x"]}, {}, {"tags": ["x"]}),
+    ('remove "z" from profile.traits.tags', {}, {}, {}),
+]
+
+
+@pytest.mark.parametrize(("actions", "before", "properties", "after"), LIST_ROWS)
+def test_append_and_remove(engine, actions, before, properties, after):
+    h, _ = act(engine, actions, properties, traits=before)
+    assert h.profile()["traits"] == after
+    assert rule_errors(h) == 0
+
+
+# --- segments, interests, consents -------------------------------------------------
+
+PROFILE_ROWS = [
+    # actions, profile fields before, profile fields after
+    ('add segment "vip"', {}, {"segments": ["vip"]}),
+    ('add segment "vip"; add segment "vip"', {}, {"segments": ["vip"]}),
+    ('add segment "b"', {"segments": ["a"]}, {"segments": ["a", "b"]}),
+    ('remove segment "a"', {"segments": ["a", "b"]}, {"segments": ["b"]}),
+    ('remove segment "z"', {"segments": ["a"]}, {"segments": ["a"]}),
+    ('add interest "coffee"', {}, {"interests": {"coffee": 1}}),
+    (
+        'add interest "coffee" by 5',
+        {"interests": {"coffee": 2}},
+        {"interests": {"coffee": 7}},
+    ),
+    (
+        'add interest "tea" by 0.5',
+        {"interests": {"coffee": 2}},
+        {"interests": {"coffee": 2, "tea": 0.5}},
+    ),
+    ('add interest "coffee"; add interest "coffee"', {}, {"interests": {"coffee": 2}}),
+    (
+        'grant consent "newsletter" for 52 weeks',
+        {},
+        {
+            "consents": {
+                "newsletter": {"granted": True, "time": at(0), "expires": at(days=364)}
+            }
+        },
+    ),
+    (
+        'grant consent "sms" for 2 hours',
+        {},
+        {"consents": {"sms": {"granted": True, "time": at(0), "expires": at(120)}}},
+    ),
+    (
+        'grant consent "sms"',
+        {},
+        {"consents": {"sms": {"granted": True, "time": at(0), "expires": None}}},
+    ),
+    (
+        'revoke consent "sms"',
+        {"consents": {"sms": {"granted": True, "expires": None}, "push": {}}},
+        {
+            "consents": {
+                "sms": {"granted": False, "time": at(0), "expires": None},
+                "push": {},
+            }
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("actions", "before", "after"), PROFILE_ROWS)
+def test_segments_interests_and_consents(engine, actions, before, after):
+    h, _ = act(engine, actions, **before)
+    profile = h.profile()
+    assert {name: profile[name] for name in after} == after
+    assert rule_errors(h) == 0
+
+
+# --- action errors are counted on the rule and change nothing -------------------------
+
+ERROR_ROWS = [
+    # actions, traits before, event properties, error message (part)
+    ("increment profile.traits.n", {"n": "5"}, {}, "the stored value is not a number"),
+    ('increment profile.traits.n by "2"', {"n": 1}, {}, "the amount is not a number"),
+    ("increment profile.traits.n by true", {"n": 1}, {}, "the amount is not a number"),
+    (
+        "increment profile.traits.n by event.properties.nothing",
+        {"n": 1},
+        {},
+        "the amount is not a number",
+    ),
+    (
+        "increment profile.traits.n by event.properties.big",
+        {"n": 1e308},
+        {"big": 1e308},
+        "not a finite number",
+    ),
+    ("increment profile.traits.tags", {"tags": ["a"]}, {}, "not a number"),
+    ('add interest "coffee" by "lots"', {}, {}, "the amount is not a number"),
+    ('append "x" to profile.traits.n', {"n": 1}, {}, "profile.traits.n is not a list"),
+    (
+        "set profile.traits.tier.level = 1",
+        {"tier": "gold"},
+        {},
+        "set profile.traits.tier.level: 'tier' holds text, not an object or list",
+    ),
+    (
+        "set profile.traits.list.name = 1",
+        {"list": [1]},
+        {},
+        "cannot write 'name' into list",
+    ),
+    (
+        "set profile.traits.list[5] = 1",
+        {"list": []},
+        {},
+        "index 5 is past the end of a list of 0",
+    ),
+    ("set profile.traits.x = 1 / 0", {}, {}, "division by zero"),
+]
+
+
+@pytest.mark.parametrize(("actions", "before", "properties", "message"), ERROR_ROWS)
+def test_action_errors_are_counted_and_change_nothing(
+    engine, actions, before, properties, message
+):
+    h, outcome = act(
+        engine, actions + "; set profile.traits.after = 1", properties, traits=before
+    )
+    assert h.profile()["traits"] == {**before, "after": 1}
+    assert rule_errors(h) == 1
+    [error] = outcome.errors
+    assert error.startswith("r: ") and message in error
+
+
+def test_type_warnings_in_action_values_are_counted_on_the_rule(engine):
+    h, outcome = act(
+        engine, "set profile.traits.x = event.properties.s + 1", {"s": "a"}
+    )
+    assert h.stats()["r"] == {
+        "evaluations": 1,
+        "matches": 1,
+        "errors": 0,
+        "type_warnings": 1,
+    }
+    assert (outcome.errors, h.profile()["traits"]) == ([], {})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tracsh.lang.compile.compile_expr cannot compile a condition used as a "
+    "value (language.md §4 allows `set … = profile.visits > 3 and …`); "
+    "build_rulebook raises AttributeError: no value_Compare",
+)
+def test_a_condition_can_be_the_value_of_set(engine):
+    h, _ = act(engine, "set profile.traits.vip = profile.visits > 1 and true")
+    assert h.profile()["traits"] == {"vip": True}
+
+
+def test_an_action_error_does_not_stop_later_rules_or_events(engine):
+    h = engine(
+        rule_text('increment profile.traits.n by "x"', name="bad")
+        + rule_text("increment profile.counters.ok", name="good")
+    )
+    outcomes = h.run(event("e1", "go"), event("e2", "go", minutes=1))
+    assert fired(outcomes) == ["bad", "good", "bad", "good"]
+    assert h.profile()["counters"] == {"ok": 2}
+    assert h.stats()["bad"] == {
+        "evaluations": 2,
+        "matches": 2,
+        "errors": 2,
+        "type_warnings": 0,
+    }
+
+
+PROTECTED_ROWS = [
+    ('set profile.id = "x"', "profile.id is kept by tracsh and cannot be written"),
+    ("set profile.id.x = 1", "profile.id.x is kept by tracsh and cannot be written"),
+    ('set profile.ids = ["x"]', "profile.ids is kept by tracsh and cannot be written"),
+    (
+        'append "x" to profile.ids',
+        "profile.ids is kept by tracsh and cannot be written",
+    ),
+    (
+        'remove "p1" from profile.ids',
+        "profile.ids is kept by tracsh and cannot be written",
+    ),
+    ("unset profile.ids[0]", "profile.ids[0] is kept by tracsh and cannot be written"),
+    (
+        'set profile.created = "2000-01-01"',
+        "profile.created is kept by tracsh and cannot be written",
+    ),
+    (
+        "unset profile.created",
+        "profile.created is kept by tracsh and cannot be written",
+    ),
+    (
+        "increment profile.created",
+        "profile.created is kept by tracsh and cannot be written",
+    ),
+    ('set session.id = "x"', "session.id is kept by tracsh and cannot be written"),
+    (
+        'set session.profile.id = "x"',
+        "session.profile.id is kept by tracsh and cannot be written",
+    ),
+    (
+        'set session.started = "x"',
+        "session.started is kept by tracsh and cannot be written",
+    ),
+    (
+        "set session.last_seen = 1",
+        "session.last_seen is kept by tracsh and cannot be written",
+    ),
+    ('set profile.segments = "vip"', "profile.segments must stay a list"),
+    ("set profile.consents = 5", "profile.consents must stay an object"),
+    ('set profile.interests = "x"', "profile.interests must stay an object"),
+    ("set profile.traits = null", "profile.traits must stay an object"),
+    ('set profile.visits = "x"', "profile.visits must stay a number"),
+    ("set profile.last_seen = 5", "profile.last_seen must stay text"),
+    ("unset profile.updated", "profile.updated must stay text"),
+    ("unset profile.traits", "profile.traits must stay an object"),
+    ("set session.context = 1", "session.context must stay an object"),
+    ("set session.events = true", "session.events must stay a number"),
+]
+
+
+@pytest.mark.parametrize(("actions", "message"), PROTECTED_ROWS)
+def test_writes_that_would_break_the_profile_or_session_are_refused(
+    engine, actions, message
+):
+    h = engine(
+        rule_text(actions + "; set profile.traits.after = 1")
+        + 'segment "any" when profile.visits >= 1\n'
+        + 'when event.type == "go" then send email "t"; add interest "i"\n'
+    )
+    h.put_profile(traits={"keep": 1})
+    before = h.profile()
+    outcomes = h.run(event("e1", "go"), event("e2", "go", session="s2", minutes=60))
+    assert [o.errors for o in outcomes] == [[f"r: {message}"]] * 2
+    profile = h.profile()
+    for name in ("id", "ids", "created", "consents"):
+        assert profile[name] == before[name]
+    assert profile["interests"] == {"i": 2}
+    assert profile["traits"] == {"keep": 1, "after": 1}
+    assert (profile["visits"], profile["segments"]) == (3, ["any"])
+    assert h.session("s1")["id"] == "s1"
+    assert h.session("s1")["profile"] == {"id": "p1"}
+    assert rule_errors(h) == 2
+
+
+@pytest.mark.parametrize(
+    ("actions", "field", "value"),
+    [
+        ('set profile.traits = {"a": 1}', "traits", {"a": 1}),
+        ('set profile.segments = ["x"]', "segments", ["x"]),
+        ("set profile.visits = 0", "visits", 0),
+        ("set profile.counters = {}", "counters", {}),
+        (
+            'set profile.pii.email = "a@example.test"',
+            "pii",
+            {"email": "a@example.test"},
+        ),
+    ],
+)
+def test_whole_fields_may_be_replaced_by_a_value_of_their_kind(
+    engine, actions, field, value
+):
+    h, outcome = act(engine, actions)
+    assert h.profile()[field] == value
+    assert outcome.errors == []
+
+
+# --- messages and webhooks: outbox rows ---------------------------------------------
+
+REVOKED = {"granted": False, "expires": None}
+
+SEND_ROWS = [
+    # actions, pii, consents, properties, (kind, target, recipient, status, reason)
+    (
+        'send email "thanks"',
+        {"email": "ana@example.test"},
+        {},
+        {},
+        ("email", "thanks", "ana@example.test", "pending", None),
+    ),
+    (
+        'send email "thanks"',
+        {},
+        {},
+        {},
+        (
+            "email",
+            "thanks",
+            None,
+            "skipped",
+            "no recipient: profile.pii.email is missing",
+        ),
+    ),
+    (
+        'send email "thanks"',
+        {"email": ""},
+        {},
+        {},
+        (
+            "email",
+            "thanks",
+            None,
+            "skipped",
+            "no recipient: profile.pii.email is missing",
+        ),
+    ),
+    (
+        'send email "thanks"',
+        {"email": "ana@example.test"},
+        {"email": REVOKED},
+        {},
+        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
+    ),
+    (
+        'revoke consent "email"; send email "thanks"',
+        {"email": "ana@example.test"},
+        {},
+        {},
+        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
+    ),
+    (
+        'send email "thanks"',
+        {"email": "ana@example.test"},
+        {"email": {"granted": True, "expires": None}, "sms": REVOKED},
+        {},
+        ("email", "thanks", "ana@example.test", "pending", None),
+    ),
+    (
+        'send sms "code"',
+        {"phone": "+12025550100", "email": "ana@example.test"},
+        {},
+        {},
+        ("sms", "code", "+12025550100", "pending", None),
+    ),
+    (
+        'send sms "code"',
+        {"email": "ana@example.test"},
+        {},
+        {},
+        ("sms", "code", None, "skipped", "no recipient: profile.pii.phone is missing"),
+    ),
+    (
+        'send sms "code"',
+        {"phone": "+12025550100"},
+        {"sms": REVOKED},
+        {},
+        ("sms", "code", None, "skipped", "consent 'sms' is revoked"),
+    ),
+    (
+        'send push "hi"',
+        {"push_token": "tok-1"},
+        {},
+        {},
+        ("push", "hi", "tok-1", "pending", None),
+    ),
+    (
+        'send push "hi"',
+        {},
+        {},
+        {},
+        (
+            "push",
+            "hi",
+            None,
+            "skipped",
+            "no recipient: profile.pii.push_token is missing",
+        ),
+    ),
+    (
+        'send email "thanks" to event.properties.address',
+        {"email": "ana@example.test"},
+        {},
+        {"address": "ben@example.test"},
+        ("email", "thanks", "ben@example.test", "pending", None),
+    ),
+    (
+        'send email "thanks" to event.properties.address',
+        {"email": "ana@example.test"},
+        {},
+        {},
+        ("email", "thanks", None, "skipped", "no recipient: the 'to' value is missing"),
+    ),
+    (
+        'send email "thanks" to event.properties.address',
+        {},
+        {},
+        {"address": 5},
+        ("email", "thanks", None, "skipped", "no recipient: int is not an address"),
+    ),
+    (
+        'send email "thanks" to event.properties.address',
+        {},
+        {"email": REVOKED},
+        {"address": "ben@example.test"},
+        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("actions", "pii", "consents", "properties", "row"), SEND_ROWS)
+def test_messages_queue_outbox_rows_or_are_skipped_with_the_reason(
+    engine, actions, pii, consents, properties, row
+):
+    h, outcome = act(engine, actions, properties, pii=pii, consents=consents)
+    columns = ("kind", "target", "recipient", "status", "reason")
+    assert h.outbox(*columns) == [dict(zip(columns, row, strict=True))]
+    assert [r["status"] for r in outcome.outbox] == [row[3]]
+    assert rule_errors(h) == 0
+
+
+def key_of(event_id: str, rule_id: str, index: int) -> str:
+    """The idempotency key architecture.md describes, computed independently."""
+    return hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{index}".encode()).hexdigest()
+
+
+def test_an_outbox_row_has_every_column_filled_in(engine):
+    h, outcome = act(
+        engine,
+        'log "first"; send email "thanks"',
+        pii={"email": "ana@example.test"},
+    )
+    [row] = h.outbox()
+    assert row == {
+        "id": 1,
+        "key": key_of("e1", "r", 1),
+        "kind": "email",
+        "target": "thanks",
+        "recipient": "ana@example.test",
+        "args": {},
+        "event_id": "e1",
+        "rule_id": "r",
+        "profile_id": "p1",
+        "status": "pending",
+        "reason": None,
+        "attempts": 0,
+        "next_attempt": at(0),
+        "last_status": None,
+        "created": at(0),
+        "updated": at(0),
+        "rendered": None,
+    }
+
+
+def test_call_webhook_queues_its_evaluated_arguments(engine):
+    h, _ = act(
+        engine,
+        'call webhook "crm" with {"kind": "order", "total": event.properties.total, '
+        '"when": event.time, "who": profile.id, "gone": event.properties.nothing, '
+        '"lines": len(event.properties.items)}; call webhook "audit"',
+        {"total": 12.5, "items": [1, 2]},
+    )
+    columns = ("kind", "target", "recipient", "args", "status", "key")
+    assert h.outbox(*columns) == [
+        {
+            "kind": "webhook",
+            "target": "crm",
+            "recipient": None,
+            "args": {
+                "kind": "order",
+                "total": 12.5,
+                "when": at(0),
+                "who": "p1",
+                "lines": 2,
+            },
+            "status": "pending",
+            "key": key_of("e1", "r", 0),
+        },
+        {
+            "kind": "webhook",
+            "target": "audit",
+            "recipient": None,
+            "args": {},
+            "status": "pending",
+            "key": key_of("e1", "r", 1),
+        },
+    ]
+
+
+def test_show_and_respond_go_into_the_outcome(engine):
+    h, outcome = act(
+        engine,
+        'show message "promo"; show widget "banner" with {"text": "hi", '
+        '"n": event.properties.n}; respond with {"a": 1, "b": event.properties.n}; '
+        'respond with {"a": 2}',
+        {"n": 3},
+    )
+    assert outcome.messages == [{"template": "promo", "rule": "r"}]
+    assert outcome.ux == [
+        {"widget": "banner", "rule": "r", "args": {"text": "hi", "n": 3}}
+    ]
+    assert outcome.response == {"a": 2, "b": 3}
+    assert h.outbox() == []
+
+
+def test_log_writes_a_line_to_the_trace_and_the_log(engine, caplog):
+    with caplog.at_level(logging.INFO, logger="tracsh.engine.actions"):
+        _, outcome = act(engine, 'log "hello {{ profile.id }}"')
+    assert outcome.fired[0].actions == ["log: hello {{ profile.id }}"]
+    assert "r: hello {{ profile.id }}" in caplog.messages
+
+
+# --- emit event ----------------------------------------------------------------------
+
+
+def test_emit_event_runs_an_internal_event_through_the_pipeline(engine):
+    h, outcome = act(
+        engine,
+        'emit event "thanks-sent" with {"order": event.properties.order}; '
+        "set profile.traits.parent_done = true",
+        {"order": "A-1"},
+        extra='when event.type == "thanks-sent" then '
+        "set profile.traits.order = event.properties.order; "
+        "set profile.traits.source = event.source.id; "
+        "set profile.traits.seen_parent = profile.traits.parent_done\n",
+    )
+    assert fired([outcome]) == ["r", "t:7"]
+    assert h.profile()["traits"] == {
+        "parent_done": True,
+        "order": "A-1",
+        "source": "internal",
+        "seen_parent": True,
+    }
+    [child] = outcome.internal
+    stored = h.events()[1]
+    assert (child.event_id, stored["id"]) == (key_of("e1", "r", 0),) * 2
+    assert {k: stored[k] for k in ("type", "time", "source", "profile", "session")} == {
+        "type": "thanks-sent",
+        "time": at(0),
+        "source": {"id": "internal"},
+        "profile": {"id": "p1"},
+        "session": {"id": "s1"},
+    }
+    assert stored["properties"] == {"order": "A-1"}
+    assert stored["context"] == {"rule": "r", "parent": "e1"}
+
+
+@pytest.mark.parametrize("max_depth", [0, 1, 3, 8])
+def test_a_self_triggering_rule_stops_at_the_depth_limit_with_an_error(
+    engine, max_depth
+):
+    h = engine(
+        rule_text('increment profile.counters.pings; emit event "go"'),
+        max_depth=max_depth,
+    )
+    outcomes = h.run(event("e1", "go"))
+    assert h.profile()["counters"] == {"pings": max_depth + 1}
+    assert h.store.count_events() == max_depth + 1
+    assert errors(outcomes) == [
+        f"r: internal event 'go' dropped: internal events nest deeper than {max_depth}"
+    ]
+    assert h.stats()["r"]["errors"] == 1
+
+
+def test_rules_that_trigger_each_other_stop_at_the_depth_limit(engine):
+    h = engine(
+        'when event.type == "ping" then increment profile.counters.ping; '
+        'emit event "pong"\n'
+        'when event.type == "pong" then increment profile.counters.pong; '
+        'emit event "ping"\n',
+        max_depth=5,
+    )
+    outcomes = h.run(event("e1", "ping"))
+    assert h.profile()["counters"] == {"ping": 3, "pong": 3}
+    assert len(errors(outcomes)) == 1
+    assert h.stats()["t:2"]["errors"] == 1
+
+
+# --- actions that are not built yet are reported, never silent -----------------------
+
+JOURNEY = (
+    'journey "j"\n  enter when event.type == "never"\n  step "s"\n    log "x"\nend\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("actions", "warning"),
+    [
+        (
+            'enrich profile.traits.company from "company"',
+            "r: enrich is not available yet",
+        ),
+        ("merge profile on profile.pii.email", "r: merge is not available yet"),
+        ('start journey "j"', "r: journeyaction is not available yet"),
+        ('exit journey "j"', "r: journeyaction is not available yet"),
+    ],
+)
+def test_actions_not_built_yet_are_warnings(engine, actions, warning):
+    h, outcome = act(engine, actions + "; set profile.traits.after = 1", extra=JOURNEY)
+    assert outcome.warnings == [warning]
+    assert "not available in this build" in outcome.fired[0].actions[0]
+    assert h.profile()["traits"] == {"after": 1}
+
+
+@pytest.mark.parametrize(
+    "actions",
+    ['emit event "later" in 1 day', 'emit event "later" at event.time + 1 day'],
+)
+def test_scheduled_emit_is_an_error_until_it_is_built(engine, actions):
+    h, outcome = act(engine, actions + "; set profile.traits.after = 1")
+    assert outcome.errors == [
+        "r: scheduled events (in/at) are not available in this build"
+    ]
+    assert rule_errors(h) == 1
+    assert h.store.count_events() == 1
+    assert h.profile()["traits"] == {"after": 1}
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        'count("purchase" within 30 days) >= 1',
+        'sum(event.properties.total where event.type == "go" within 1 year) > 0',
+        'last(event.time where event.type == "go") exists',
+    ],
+)
+def test_history_functions_without_a_history_are_unknown_and_counted(engine, condition):
+    h = engine(rule_text("increment profile.counters.n", when=condition))
+    outcomes = h.run(event("e1", "go"), event("e2", "go", minutes=1))
+    assert fired(outcomes) == []
+    assert h.stats()["r"] == {
+        "evaluations": 2,
+        "matches": 0,
+        "errors": 2,
+        "type_warnings": 0,
+    }
