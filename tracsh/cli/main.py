@@ -1,6 +1,104 @@
-"""The tracsh console script: builds the parser from the command registry."""
+"""The tracsh console script: builds the parser from the registry and runs a command.
+
+Results go to stdout and diagnostics to stderr. A mistake a user can make is
+shown as a one- or two-line message with exit status 1 (2 for usage errors);
+only ``--debug`` shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+import tracsh.cli
+from tracsh import __version__
+from tracsh.cli.registry import GROUPS, REGISTRY, Command
+
+
+def load_commands() -> dict[str, Command]:
+    """Import every module of tracsh.cli (each registers its commands) and return
+    the registry, so a new command module needs no list to be kept up to date."""
+    for module in pkgutil.iter_modules(tracsh.cli.__path__):
+        importlib.import_module(f"tracsh.cli.{module.name}")
+    return REGISTRY
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every registered command."""
+    parser = argparse.ArgumentParser(
+        prog="tracsh",
+        description="tracsh: customer-data automation from the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"tracsh {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and debug logging"
+    )
+    top = parser.add_subparsers(dest="command", metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for entry in sorted(load_commands().values(), key=lambda c: c.words):
+        target = top
+        if len(entry.words) > 1:
+            target = _group(top, groups, entry.words[0])
+        sub = target.add_parser(
+            entry.words[-1], help=entry.help, description=entry.description
+        )
+        entry.configure(sub)
+        sub.set_defaults(_command=entry)
+    return parser
+
+
+def _group(top, groups: dict, name: str):
+    if name not in groups:
+        holder = top.add_parser(name, help=GROUPS.get(name, ""))
+        groups[name] = holder.add_subparsers(dest="subcommand", metavar="COMMAND")
+        holder.set_defaults(_group_parser=holder)
+    return groups[name]
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes that mean the user made a mistake."""
+    from tracsh.config import ConfigError
+    from tracsh.errors import UserError
+    from tracsh.lang.errors import RuleError
+    from tracsh.store.errors import StoreError
+
+    return (UserError, ConfigError, RuleError, StoreError)
+
+
+def _message(error: BaseException) -> str:
+    render = getattr(error, "render", None)
+    return render() if callable(render) else str(error)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run tracsh with ``argv`` (default: the process arguments)."""
-    raise SystemExit("tracsh: not built yet")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    entry: Command | None = getattr(args, "_command", None)
+    if entry is None:
+        holder = getattr(args, "_group_parser", parser)
+        holder.print_help()
+        return 0 if holder is parser else 2
+    try:
+        return entry.run(args)
+    except _user_errors() as error:
+        if args.debug:
+            raise
+        print(f"tracsh {entry.name}: {_message(error)}", file=sys.stderr)
+        return getattr(error, "status", 1)
+    except KeyboardInterrupt:
+        print("tracsh: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

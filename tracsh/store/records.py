@@ -16,8 +16,11 @@ import sqlite_utils
 from tracsh.store.documents import decode_doc, encode_doc, utc_now
 from tracsh.store.errors import StoreError
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped")
-"""Every outbox status, in the order a delivery moves through them."""
+OUTBOX_STATUSES = ("pending", "sending", "sent", "retry", "failed", "dead", "skipped")
+"""Every outbox status (docs/architecture.md "Outbox rows" says what each means)."""
+
+DUE_STATUSES = ("pending", "retry")
+"""The statuses whose rows are due for an attempt at their ``next_attempt``."""
 
 OUTBOX_COLUMNS = (
     "key",
@@ -144,9 +147,9 @@ class RecordsMixin:
         return [_outbox_row(row) for row in query]
 
     def due_outbox(self, now: str, limit: int = 100) -> list[dict]:
-        """Pending or failed rows whose ``next_attempt`` is at or before ``now``."""
+        """Pending or retry rows whose ``next_attempt`` is at or before ``now``."""
         query = self.db.query(
-            "SELECT * FROM outbox WHERE status IN ('pending', 'failed') "
+            "SELECT * FROM outbox WHERE status IN ('pending', 'retry') "
             "AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
             [now, limit],
         )

@@ -20,7 +20,7 @@ import sqlite_utils
 from tracsh.store import schema
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
-from tracsh.store.records import RecordsMixin
+from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
 
 Tracer = Callable[[str, Any], None]
 """Called with each SQL statement and its parameters before it runs."""
@@ -437,7 +437,7 @@ class Store(RecordsMixin):
             "outbox": self._count("outbox"),
             "rules": self._count("rule_stats"),
         }
-        for status in ("pending", "sending", "sent", "failed", "dead", "skipped"):
+        for status in OUTBOX_STATUSES:
             figures[f"outbox_{status}"] = 0
         for status, count in self._run(
             "SELECT status, count(*) FROM outbox GROUP BY status"

@@ -1,0 +1,60 @@
+"""The project's structural promises: a headless core and a complete package list."""
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEADLESS = [
+    "tracsh.lang.parser",
+    "tracsh.lang.loader",
+    "tracsh.lang.compile",
+    "tracsh.lang.reference",
+    "tracsh.store",
+    "tracsh.inputs",
+    "tracsh.engine.pipeline",
+    "tracsh.cli.replay",
+]
+
+
+def test_core_imports_neither_textual_nor_prompt_toolkit():
+    probe = (
+        "import sys\n"
+        f"for name in {HEADLESS!r}:\n"
+        "    __import__(name)\n"
+        "bad = sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in ('textual', 'prompt_toolkit'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_evaluator_never_imports_the_parser():
+    probe = (
+        "import sys\n"
+        "import tracsh.lang.compile, tracsh.lang.reference\n"
+        "print('tracsh.lang.parser' in sys.modules, 'lark' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_every_package_directory_is_listed_in_pyproject():
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "tracsh").rglob("__init__.py")
+    }
+    assert found <= listed
+    assert "tracsh.grammar" in listed
