@@ -297,8 +297,16 @@ class _Compiler:
         slow = f"between({value}, {low}, {high}, rep)"
         return self._decide(f, f"{low} <= {value} <= {high}", slow, test)
 
+    def variable(self, f: _Function, value: str) -> str:
+        """``value`` as a variable, so ``is`` never meets a literal."""
+        if not value.startswith("("):
+            return value
+        target = self.fresh()
+        f.emit(f"{target} = {value}")
+        return target
+
     def truth_Presence(self, f: _Function, node: n.Presence) -> str:
-        value = self.value(f, node.operand)
+        value = self.variable(f, self.value(f, node.operand))
         inline = {
             "exists": f"{value} is not MISSING",
             "is missing": f"{value} is MISSING",
@@ -314,7 +322,7 @@ class _Compiler:
         return self._decide(f, None, f"not {test}" if node.negated else test)
 
     def truth_Truthy(self, f: _Function, node: n.Truthy) -> str:
-        value = self.value(f, node.operand)
+        value = self.variable(f, self.value(f, node.operand))
         test = f"{value} is True or {value} is False"
         return self._decide(f, value, f"truthy({value}, rep)", test)
 

@@ -82,6 +82,7 @@ def _lark() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         start=["start", "condition_input", "expr_input"],
+        cache=True,
     )
 
 

@@ -271,10 +271,13 @@ def match(value: Any, regex: Any, report: Report) -> Truth:
 
 def between(value: Any, low: Any, high: Any, report: Report) -> Truth:
     """``value between low and high``, inclusive: ``value >= low and value <= high``."""
+    warned = report.type_warnings
     first = order(">=", value, low, report)
     if first is False:
         return False
-    second = order("<=", value, high, report)
+    # One operator, one warning: a value of the wrong kind is not counted twice.
+    quiet = report.type_warnings > warned
+    second = order("<=", value, high, Report() if quiet else report)
     return and3(first, second)
 
 
@@ -459,7 +462,28 @@ def to_text(value: Any, report: Report) -> Any:
         return value.isoformat()
     if isinstance(value, timedelta):
         return format_duration(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def plain(value: Any) -> Any:
+    """A JSON-shaped copy of ``value``: times as ISO-8601 text, durations in seconds.
+
+    MISSING inside lists and objects is dropped; MISSING at the top stays, so a
+    caller can tell that nothing was produced. Writes to profiles, outbox
+    arguments and ``text()`` of a list all pass through here.
+    """
+    if value is MISSING or value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        return int(seconds) if seconds.is_integer() else seconds
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items() if v is not MISSING}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value if v is not MISSING]
+    return str(value)
 
 
 def format_duration(value: timedelta) -> str:
