@@ -515,7 +515,6 @@ def run_action(firing: Firing, action: CompiledAction) -> str:
     Failures while evaluating the action's values (a division by zero, a type
     mismatch) count on the rule like those of its condition.
     """
-    firing.count_report()  # what the condition reported is counted already
     line = HANDLERS[type(action.node)](firing, action)
     firing.count_report()
     return line

@@ -171,6 +171,8 @@ class Engine:
         if report.errors or report.type_warnings:
             stats["errors"] += report.errors
             stats["type_warnings"] += report.type_warnings
+            # Counted now: the actions' values report into the same Report.
+            report.type_warnings = report.errors = 0
             report.messages.clear()
         if truth is True:
             stats["matches"] += 1
@@ -206,6 +208,8 @@ class Engine:
         for action in rule.actions:
             fired.actions.append(run_action(firing, action))
         outcome.fired.append(fired)
+        stats = work.stats[rule.id]
+        stats["last_fired"] = latest(stats["last_fired"], scope.now.isoformat())
         if rule.once is not None:
             owner = once_owner(rule.once, scope)
             work.fired[(rule.id, rule.once.scope, owner)] = scope.now.isoformat()

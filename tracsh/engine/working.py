@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def _new_stats() -> dict[str, int]:
+def _new_stats() -> dict[str, Any]:
     return {
         "evaluations": 0,
         "matches": 0,
         "errors": 0,
         "type_warnings": 0,
         "time_ns": 0,
+        "last_fired": None,
     }
 
 
@@ -38,7 +39,7 @@ class WorkingSet:
     event_ids: set[str] = field(default_factory=set)
     outbox: list[dict] = field(default_factory=list)
     fired: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    stats: dict[str, dict[str, int]] = field(
+    stats: dict[str, dict[str, Any]] = field(
         default_factory=lambda: defaultdict(_new_stats)
     )
 
