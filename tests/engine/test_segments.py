@@ -165,3 +165,21 @@ def test_segment_events_of_a_replayed_batch_are_not_repeated(engine):
     again = h.run(*batch)
     assert [o.duplicate for o in again] == [True, True]
     assert (h.profile(), h.store.count_events()) == before
+
+
+@pytest.mark.parametrize(
+    ("actions", "traits", "segments"),
+    [
+        ('remove segment "big"', {"ltv": 150}, ["big"]),  # the condition still holds
+        ('add segment "big"', {"ltv": 5}, []),  # the condition does not hold
+    ],
+)
+def test_a_manual_change_to_a_live_segment_is_undone_without_events(
+    engine, actions, traits, segments
+):
+    h = engine(SPENDERS + f'when event.type == "go" then {actions}\n')
+    h.put_profile(traits=traits, segments=segments)
+    [outcome] = h.run(event("e1", "go"))
+    assert h.profile()["segments"] == segments
+    assert (outcome.segments_entered, outcome.segments_left) == ([], [])
+    assert outcome.internal == []

@@ -106,8 +106,9 @@ class Engine:
             source=event.get("source") or {},
             now=self.settings.clock(event),
         )
+        before = list(identity.profile.get("segments") or [])
         emitted = self._run_rules(work, scope, outcome)
-        emitted.extend(self._segments(scope, outcome))
+        emitted.extend(self._segments(scope, outcome, before))
         profile = identity.profile
         profile["updated"] = latest(profile.get("updated"), event["time"])
         work.add_event(event)
@@ -215,10 +216,13 @@ class Engine:
             work.fired[(rule.id, rule.once.scope, owner)] = scope.now.isoformat()
         return firing
 
-    def _segments(self, scope: Scope, outcome: Outcome) -> list[dict]:
+    def _segments(
+        self, scope: Scope, outcome: Outcome, before: list[str]
+    ) -> list[dict]:
         if not self.book.segments:
             return []
-        entered, left = refresh_segments(self.book.segments, scope, scope.profile)
+        segments = self.book.segments
+        entered, left = refresh_segments(segments, scope, scope.profile, before)
         outcome.segments_entered.extend(entered)
         outcome.segments_left.extend(left)
         changes = [("segment-entered", name) for name in entered]

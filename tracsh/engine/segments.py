@@ -14,9 +14,14 @@ from tracsh.lang.scope import Scope
 
 
 def refresh_segments(
-    segments: list[CompiledSegment], scope: Scope, profile: dict
+    segments: list[CompiledSegment], scope: Scope, profile: dict, before: list[str]
 ) -> tuple[list[str], list[str]]:
-    """Update ``profile['segments']``; return the names entered and left."""
+    """Update ``profile['segments']``; return the names entered and left.
+
+    Entering and leaving are judged against ``before``, the segments when the
+    event arrived, so a rule's ``add segment``/``remove segment`` on a live
+    segment, which the condition undoes here, announces nothing.
+    """
     current = profile.setdefault("segments", [])
     entered: list[str] = []
     left: list[str] = []
@@ -24,9 +29,11 @@ def refresh_segments(
         member = segment.check(scope) is True
         if member and segment.name not in current:
             current.append(segment.name)
-            entered.append(segment.name)
         elif not member and segment.name in current:
             current.remove(segment.name)
+        if member and segment.name not in before:
+            entered.append(segment.name)
+        elif not member and segment.name in before:
             left.append(segment.name)
     return entered, left
 
