@@ -20,6 +20,9 @@ from tracsh.lang.functions import FUNCTIONS
 MAX_DEPTH = 64
 """How deeply nodes may nest in one condition or value (operator chains count)."""
 
+MAX_DURATION = 10_000 * 365 * 86400
+"""The longest duration literal, in seconds: ten thousand years."""
+
 HISTORY = (n.Count, n.Sum, n.Last)
 
 _TARGETS = {
@@ -146,6 +149,14 @@ def _problems(node: Any) -> Iterator[tuple[Any, str]]:
         options = node.options
         if isinstance(options, (n.Literal, n.ObjectExpr, n.Duration)):
             yield options, '`in` needs a list on its right, such as ["a", "b"]'
+    elif isinstance(node, n.Duration) and abs(node.seconds) > MAX_DURATION:
+        yield (
+            node,
+            (
+                f"this duration is longer than {MAX_DURATION // 86400 // 365:,} years, "
+                "the longest tracsh can add to a time"
+            ),
+        )
     elif isinstance(node, n.Tql):
         yield (
             node,

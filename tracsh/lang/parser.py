@@ -200,7 +200,9 @@ def syntax_error(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
     token = getattr(err, "token", None)
     if isinstance(err, UnexpectedEOF) or token is None or token.type == "$END":
         token = _end_token(text)
-    expected = set(getattr(err, "expected", ()) or ())
+    # ``accepts`` tries each terminal on the parser; ``expected`` is the LALR
+    # state's lookahead set, which merged states make too wide.
+    expected = set(getattr(err, "accepts", None) or getattr(err, "expected", ()) or ())
     line, column = _position(token, text)
     message = _message(token, expected, text, line)
     underline = token.type not in ("_NL", "$END")
@@ -251,6 +253,8 @@ def _message(token: Token, expected: set[str], text: str, line: int) -> str:
         return f"expected `then` after the condition, found {_shown(token)}"
     if {"SEND", "SET", "STOP"} <= expected and token.type not in ("_NL", "$END"):
         return _unknown_action(str(token.value))
+    if expected and expected <= {"_NL", "$END"}:
+        return f"unexpected {_shown(token)}; the input is complete before it"
     if expected and expected <= {"_NL", "SEMICOLON", "END"}:
         return (
             f"unexpected {_shown(token)} after the action; put each action on its "
@@ -258,6 +262,8 @@ def _message(token: Token, expected: set[str], text: str, line: int) -> str:
         )
     words = sorted({_word(t) for t in expected if not t.startswith("__")})
     listed = ", ".join(words[:8]) + (", …" if len(words) > 8 else "")
+    if token.type in ("_NL", "$END"):
+        return f"this ends too early; expected {listed}"
     return f"unexpected {_shown(token)}; expected {listed}"
 
 

@@ -62,8 +62,7 @@ class Report:
 class Scope:
     """The documents a condition reads, the current time, and where to report.
 
-    ``segments`` is the profile's current segment membership; when None it is
-    read from ``profile["segments"]``.
+    Segment tests read the profile's ``segments`` list.
     """
 
     event: Any = MISSING

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -245,7 +246,10 @@ def pattern(text: str) -> re.Pattern[str]:
     """The compiled regular expression for ``text`` (cached); raises re.error."""
     found = _PATTERNS.get(text)
     if found is None:
-        found = re.compile(text)
+        with warnings.catch_warnings():
+            # Patterns from documents may trip re's FutureWarnings; they still work.
+            warnings.simplefilter("ignore", FutureWarning)
+            found = re.compile(text)
         if len(_PATTERNS) < 1024:
             _PATTERNS[text] = found
     return found
@@ -385,15 +389,18 @@ def _time_arith(op: str, a: Any, b: Any, report: Report) -> Any:
                 return start + a
         if op == "-" and isinstance(a, datetime) and isinstance(b, datetime):
             return a - b
-        if op == "-" and isinstance(a, datetime) and isinstance(b, str):
-            other = parse_time(b)
-            if other is not None:
-                return a - other
+        if op == "-" and (isinstance(a, datetime) or isinstance(b, datetime)):
+            start, other = _timeish(a), _timeish(b)
+            if start is not None and other is not None:
+                return start - other
         if op == "*" and isinstance(a, timedelta) and is_number(b):
             return a * b
         if op == "*" and is_number(a) and isinstance(b, timedelta):
             return b * a
-        if op == "/" and isinstance(a, timedelta) and is_number(b) and b != 0:
+        if op == "/" and isinstance(a, timedelta) and is_number(b):
+            if b == 0:
+                report.error("division by zero")
+                return MISSING
             return a / b
     except (OverflowError, ValueError):
         report.error("the time arithmetic went out of the range of times")
@@ -424,6 +431,11 @@ def negative(value: Any, report: Report) -> Any:
 # --- conversions used by functions --------------------------------------------
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+"""Numbers as text: digits, an optional point and exponent; no ``_``, inf or NaN."""
+
+
 def to_number(value: Any, report: Report) -> Any:
     """``number(x)``: text to int or float, explicitly; MISSING when it is not one."""
     if absent(value):
@@ -432,16 +444,12 @@ def to_number(value: Any, report: Report) -> Any:
         return value
     if isinstance(value, str):
         text = value.strip()
-        try:
+        if _INTEGER.fullmatch(text):
             return int(text)
-        except ValueError:
-            pass
-        try:
+        if _DECIMAL.fullmatch(text):
             found = float(text)
-        except ValueError:
-            found = None
-        if found is not None and found == found and found not in (_INF, -_INF):
-            return found
+            if found not in (_INF, -_INF):
+                return found
         report.warn(f"text {value[:40]!r} is not a number")
         return MISSING
     report.warn(f"number() cannot convert a {kind(value)}")
