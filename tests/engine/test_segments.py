@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from engine_harness import event, fired
+from engine_harness import errors, event, fired
 
 from tracsh.engine.identify import derived_id
 
@@ -183,3 +183,19 @@ def test_a_manual_change_to_a_live_segment_is_undone_without_events(
     assert h.profile()["segments"] == segments
     assert (outcome.segments_entered, outcome.segments_left) == ([], [])
     assert outcome.internal == []
+
+
+def test_rules_that_flip_a_segment_back_and_forth_stop_at_the_depth_limit(engine):
+    h = engine(
+        'segment "flip" when profile.traits.x == 1\n'
+        'when event.type == "go" then set profile.traits.x = 1\n'
+        'when event.type == "segment-entered" then set profile.traits.x = 0\n'
+        'when event.type == "segment-left" then set profile.traits.x = 1\n',
+        max_depth=4,
+    )
+    [outcome] = h.run(event("e1", "go"))
+    kinds = [e["type"] for e in h.events()]
+    assert kinds == ["go"] + ["segment-entered", "segment-left"] * 2
+    assert errors([outcome]) == [
+        "internal event 'segment-entered' dropped: internal events nest deeper than 4"
+    ]
