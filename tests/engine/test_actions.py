@@ -287,6 +287,14 @@ def test_action_errors_are_counted_and_change_nothing(
     assert error.startswith("r: ") and message in error
 
 
+def test_an_interest_score_that_is_not_a_number_is_an_error(engine):
+    h, outcome = act(engine, 'add interest "coffee"', interests={"coffee": "x"})
+    assert h.profile()["interests"] == {"coffee": "x"}
+    assert outcome.errors == [
+        "r: add interest 'coffee': the stored score is not a number"
+    ]
+
+
 def test_type_warnings_in_action_values_are_counted_on_the_rule(engine):
     h, outcome = act(
         engine, "set profile.traits.x = event.properties.s + 1", {"s": "a"}

@@ -109,7 +109,7 @@ _KINDS = {
     },
     "session": {"visits": "a number", "events": "a number", "context": "an object"},
 }
-"""Fields the engine reads back: a rule may only replace them by a value of a kind."""
+"""Fields the engine reads back: a rule replaces them only by their kind of value."""
 
 _IS_KIND = {
     "a number": lambda value: _is_number(value),
