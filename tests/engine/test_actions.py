@@ -308,12 +308,6 @@ def test_type_warnings_in_action_values_are_counted_on_the_rule(engine):
     assert (outcome.errors, h.profile()["traits"]) == ([], {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tracsh.lang.compile.compile_expr cannot compile a condition used as a "
-    "value (language.md §4 allows `set … = profile.visits > 3 and …`); "
-    "build_rulebook raises AttributeError: no value_Compare",
-)
 def test_a_condition_can_be_the_value_of_set(engine):
     h, _ = act(engine, "set profile.traits.vip = profile.visits > 1 and true")
     assert h.profile()["traits"] == {"vip": True}

@@ -100,7 +100,13 @@ class _Compiler:
 
     def value(self, f: _Function, node: Any) -> str:
         """Emit code computing ``node``; return the variable or literal holding it."""
-        method = getattr(self, f"value_{type(node).__name__}")
+        method = getattr(self, f"value_{type(node).__name__}", None)
+        if method is None:
+            # A condition used as a value (`set … = a > b`): true, false or missing.
+            truth = self.truth(f, node)
+            target = self.fresh()
+            f.emit(f"{target} = MISSING if {truth} is None else {truth}")
+            return target
         return method(f, node)
 
     def value_Literal(self, f: _Function, node: n.Literal) -> str:

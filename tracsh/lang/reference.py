@@ -40,7 +40,11 @@ def evaluate_expr(node: Any, scope: Scope) -> Any:
         return values.arith(node.op, left, right, report)
     if isinstance(node, n.Neg):
         return values.negative(evaluate_expr(node.operand, scope), report)
-    return _history(node, scope)
+    if isinstance(node, (n.Count, n.Sum, n.Last)):
+        return _history(node, scope)
+    # A condition used as a value (`set … = a > b`): true, false or missing.
+    truth = evaluate_condition(node, scope)
+    return MISSING if truth is None else truth
 
 
 def resolve(doc: Any, parts: tuple[str | int, ...]) -> Any:
