@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from tracsh.engine.working import WorkingSet
 from tracsh.lang.values import parse_time
@@ -94,8 +95,12 @@ def find_profile(work: WorkingSet, event: dict) -> tuple[dict, bool]:
     return doc, True
 
 
+@lru_cache(maxsize=4096)
 def event_time(text: str) -> datetime:
-    """A stored time as an aware datetime; text without an offset is UTC."""
+    """A stored time as an aware datetime; text without an offset is UTC.
+
+    Cached: a batch compares the same few times again and again.
+    """
     found = parse_time(text) if isinstance(text, str) else None
     if found is None:
         raise ValueError(f"{text!r} is not an ISO-8601 time")

@@ -81,6 +81,7 @@ class Engine:
     def process_batch(self, events: list[dict]) -> list[Outcome]:
         """Process ``events`` in order and commit them in one transaction."""
         work = WorkingSet(self.store)
+        work.prefetch(events)
         outcomes = [self.process_one(work, event) for event in events]
         with self.store.transaction():
             work.flush()

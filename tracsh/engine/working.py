@@ -37,6 +37,10 @@ class WorkingSet:
     dirty_sessions: set[str] = field(default_factory=set)
     events: list[dict] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    stored_ids: set[str] = field(default_factory=set)
+    """Ids found in the store by ``prefetch``."""
+    checked_ids: set[str] = field(default_factory=set)
+    """Ids ``prefetch`` asked the store about (found or not)."""
     outbox: list[dict] = field(default_factory=list)
     fired: dict[tuple[str, str, str], str] = field(default_factory=dict)
     stats: dict[str, dict[str, Any]] = field(
@@ -86,9 +90,19 @@ class WorkingSet:
         self.sessions[doc["id"]] = doc
         self.dirty_sessions.add(doc["id"])
 
+    def prefetch(self, events: list[dict]) -> None:
+        """Learn in one query which of a batch's event ids are stored already."""
+        ids = [e["id"] for e in events if isinstance(e.get("id"), str)]
+        self.checked_ids.update(ids)
+        self.stored_ids.update(self.store.stored_events(ids))
+
     def seen(self, event_id: str) -> bool:
         """True when the event is stored already or earlier in this batch."""
-        return event_id in self.event_ids or self.store.has_event(event_id)
+        if event_id in self.event_ids or event_id in self.stored_ids:
+            return True
+        if event_id in self.checked_ids:
+            return False
+        return self.store.has_event(event_id)
 
     def add_event(self, event: dict) -> None:
         """Queue an event for the append-only log."""
@@ -107,12 +121,9 @@ class WorkingSet:
         store = self.store
         for alias, profile_id in self.new_aliases.items():
             store.add_alias(alias, profile_id)
-        for profile_id in self.dirty_profiles:
-            store.put_profile(self.profiles[profile_id])
-        for session_id in self.dirty_sessions:
-            store.put_session(self.sessions[session_id])
-        for event in self.events:
-            store.append_event(event)
+        store.put_profiles([self.profiles[pid] for pid in self.dirty_profiles])
+        store.put_sessions([self.sessions[sid] for sid in self.dirty_sessions])
+        store.append_events(self.events)
         for row in self.outbox:
             store.add_outbox(row)
         for (rule_id, scope, scope_id), time in self.fired.items():

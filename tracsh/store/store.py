@@ -82,6 +82,23 @@ def _connect(path: str | Path, readonly: bool) -> sqlite3.Connection:
         raise StoreError(f"{path}: cannot open the database: {err}") from err
 
 
+def _event_row(event: dict) -> tuple:
+    """The events table's values for one event; refuses one without id or type."""
+    event_id, event_type = event.get("id"), event.get("type")
+    if not event_id or not isinstance(event_type, str):
+        raise StoreError(f"event needs an id and a text type: {event_id!r}")
+    return (
+        event_id,
+        event_type,
+        event.get("time"),
+        event.get("received"),
+        _ref_id(event.get("profile")),
+        _ref_id(event.get("session")),
+        _ref_id(event.get("source")),
+        encode_doc(event, f"event {event_id}"),
+    )
+
+
 class Store(RecordsMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
@@ -184,6 +201,14 @@ class Store(RecordsMixin):
             self._trace(sql, params)
         return self.conn.execute(sql, params)
 
+    def _run_many(self, sql: str, rows: list[tuple]) -> None:
+        """Execute one statement for many parameter rows, telling the tracer once."""
+        if not rows:
+            return
+        if self._trace is not None:
+            self._trace(sql, rows)
+        self.conn.executemany(sql, rows)
+
     def _writable(self) -> None:
         """Refuse a write on a read-only store with an error that says so."""
         if self.readonly:
@@ -257,6 +282,20 @@ class Store(RecordsMixin):
         )
         self._run(_SELF_ALIAS, (profile_id, profile_id))
 
+    def put_profiles(self, docs: list[dict]) -> None:
+        """Insert or replace many profiles in one statement (see put_profile)."""
+        self._writable()
+        rows, aliases = [], []
+        for doc in docs:
+            profile_id = doc.get("id")
+            if not isinstance(profile_id, str) or not profile_id:
+                raise StoreError(f"profile has no text id: {profile_id!r}")
+            text = encode_doc(doc, f"profile {profile_id}")
+            rows.append((profile_id, text, doc.get("created"), doc.get("updated")))
+            aliases.append((profile_id, profile_id))
+        self._run_many(_PUT_PROFILE, rows)
+        self._run_many(_SELF_ALIAS, aliases)
+
     def add_alias(self, alias: str, profile_id: str) -> None:
         """Make ``alias`` resolve to ``profile_id`` (repointing it when it existed)."""
         self._writable()
@@ -326,6 +365,21 @@ class Store(RecordsMixin):
         )
         self._run(_PUT_SESSION, params)
 
+    def put_sessions(self, docs: list[dict]) -> None:
+        """Insert or replace many sessions in one statement (see put_session)."""
+        self._writable()
+        rows = []
+        for doc in docs:
+            session_id = doc.get("id")
+            if not isinstance(session_id, str) or not session_id:
+                raise StoreError(f"session has no text id: {session_id!r}")
+            text = encode_doc(doc, f"session {session_id}")
+            profile_id = _ref_id(doc.get("profile"))
+            rows.append(
+                (session_id, profile_id, text, doc.get("started"), doc.get("last_seen"))
+            )
+        self._run_many(_PUT_SESSION, rows)
+
     def profile_sessions(self, profile_id: str) -> list[dict]:
         """The sessions stored for ``profile_id``, most recently seen first."""
         rows = self._run(
@@ -345,6 +399,21 @@ class Store(RecordsMixin):
         found = self._run("SELECT 1 FROM events WHERE id = ?", (event_id,))
         return found.fetchone() is not None
 
+    def stored_events(self, event_ids: list[str]) -> set[str]:
+        """Which of ``event_ids`` are already in the log (one query per 500 ids)."""
+        found: set[str] = set()
+        for start in range(0, len(event_ids), 500):
+            chunk = event_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._run(f"SELECT id FROM events WHERE id IN ({marks})", chunk)
+            found.update(event_id for (event_id,) in rows)
+        return found
+
+    def append_events(self, events: list[dict]) -> None:
+        """Append many events in one statement; ids already stored are skipped."""
+        self._writable()
+        self._run_many(_APPEND_EVENT, [_event_row(event) for event in events])
+
     def append_event(self, event: dict) -> int | None:
         """Append an event; its ``seq``, or None when its id is already stored.
 
@@ -352,20 +421,7 @@ class Store(RecordsMixin):
         has gaps; read positions must compare, not count.
         """
         self._writable()
-        event_id, event_type = event.get("id"), event.get("type")
-        if not event_id or not isinstance(event_type, str):
-            raise StoreError(f"event needs an id and a text type: {event_id!r}")
-        params = (
-            event_id,
-            event_type,
-            event.get("time"),
-            event.get("received"),
-            _ref_id(event.get("profile")),
-            _ref_id(event.get("session")),
-            _ref_id(event.get("source")),
-            encode_doc(event, f"event {event_id}"),
-        )
-        cursor = self._run(_APPEND_EVENT, params)
+        cursor = self._run(_APPEND_EVENT, _event_row(event))
         return cursor.lastrowid if cursor.rowcount > 0 else None
 
     def iter_events(
