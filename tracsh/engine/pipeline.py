@@ -92,6 +92,7 @@ class Engine:
         outcome = Outcome(event_id=event["id"], event_type=event["type"])
         if work.seen(event["id"]):
             outcome.duplicate = True
+            outcome.profile_id, outcome.session_id = work.refs_of(event["id"])
             return outcome
         timeout = self.settings.session_timeout
         identity = identify(work, event, timeout, internal=depth > 0)

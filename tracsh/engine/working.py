@@ -104,6 +104,20 @@ class WorkingSet:
             return False
         return self.store.has_event(event_id)
 
+    def refs_of(self, event_id: str) -> tuple[str, str]:
+        """The profile and session ids a seen event was stored under, batch first.
+
+        A retried event is answered with the ids it was first given, so a client
+        that sent none still learns them; "" stands for an id that is not known.
+        """
+        for event in reversed(self.events):
+            if event["id"] == event_id:
+                return event["profile"]["id"], event["session"]["id"]
+        profile_id, session_id = self.store.event_refs(event_id) or (None, None)
+        if profile_id is not None:
+            profile_id = self.resolve(profile_id) or profile_id
+        return profile_id or "", session_id or ""
+
     def add_event(self, event: dict) -> None:
         """Queue an event for the append-only log."""
         self.events.append(event)
