@@ -784,3 +784,51 @@ def test_history_functions_without_a_history_are_unknown_and_counted(engine, con
         "errors": 2,
         "type_warnings": 0,
     }
+
+
+class MessageTemplates:
+    """A real renderer of the engine's renderer interface, over jinja2 strings.
+
+    The delivery package ships the project's renderer; this one keeps the test
+    independent of template files.
+    """
+
+    def __init__(self, **templates: str) -> None:
+        import jinja2
+
+        self.env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+        self.templates = templates
+
+    def render_message(self, channel: str, name: str, context: dict) -> dict:
+        text = self.templates[f"{name}.{channel}"]
+        return {"text": self.env.from_string(text).render(context)}
+
+
+def test_show_message_carries_its_rendering_when_a_renderer_is_set(engine):
+    h = engine(rule_text('set profile.traits.n = 7; show message "promo"'))
+    h.put_profile()
+    h.engine.renderer = MessageTemplates(
+        **{"promo.message": "n={{ profile.traits.n }}"}
+    )
+    [outcome] = h.run(event("e1", "go"))
+    assert outcome.messages == [
+        {"template": "promo", "rule": "r", "rendered": {"text": "n=7"}}
+    ]
+
+
+@pytest.mark.parametrize(
+    "templates, reason",
+    [
+        ({"promo.message": "{{ profile.nothing.here }}"}, "nothing"),
+        ({}, "'promo.message'"),
+    ],
+)
+def test_a_message_that_fails_to_render_is_not_shown(engine, templates, reason):
+    h = engine(rule_text('show message "promo"'))
+    h.put_profile()
+    h.engine.renderer = MessageTemplates(**templates)
+    [outcome] = h.run(event("e1", "go"))
+    assert outcome.messages == []
+    [error] = outcome.errors
+    assert error.startswith("r: message 'promo' not shown: ") and reason in error
+    assert rule_errors(h) == 1

@@ -455,8 +455,24 @@ def do_emit(firing: Firing, action: CompiledAction) -> str:
 
 
 def do_show_message(firing: Firing, action: CompiledAction) -> str:
+    """An in-app message for the ``/track`` answer, rendered when a renderer is set.
+
+    Without a renderer the entry names the template and the client renders it;
+    with one, ``rendered`` holds the ``message`` channel's rendering, made now so
+    it shows the profile as it is now. A message that fails to render is not
+    shown; the failure is an error of the rule.
+    """
     node: nodes.ShowMessage = action.node
-    firing.outcome.messages.append({"template": node.template, "rule": firing.rule.id})
+    message: dict[str, Any] = {"template": node.template, "rule": firing.rule.id}
+    if firing.renderer is not None:
+        context = _template_context(firing, {})
+        try:
+            message["rendered"] = firing.renderer.render_message(
+                "message", node.template, context
+            )
+        except Exception as err:  # TemplateFailure and missing templates alike
+            return firing.problem(f"message {node.template!r} not shown: {err}")
+    firing.outcome.messages.append(message)
     return f"show message {node.template!r}"
 
 
