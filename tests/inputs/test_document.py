@@ -64,6 +64,23 @@ CASES = [
         [(1, "a"), (1, 'events[1]: "type" is empty')],
     ),
     (
+        '[{"type": "a", "x": "\\udfff"}, {"type": "b"}]',
+        [
+            (1, "bad JSON: text holds a lone surrogate (\\udfff), not a character"),
+            (1, "b"),
+        ],
+    ),
+    (
+        '[{"type": "a", "x": 1e999}]',
+        [
+            (
+                1,
+                "bad JSON at line 1 column 2: 1e999 is out of range for a JSON "
+                f"number{STOP}",
+            )
+        ],
+    ),
+    (
         '[{"type": "a", "x": Infinity}]',
         [(1, f"bad JSON at line 1 column 2: Infinity is not a JSON number{STOP}")],
     ),

@@ -37,6 +37,20 @@ CASES = [
     (b'"text"\n', [(1, "expected a JSON object, got text")]),
     (b'{"type": "a", "n": NaN}\n', [(1, "bad JSON: NaN is not a JSON number")]),
     (b"[" * 5000 + b"\n", [(1, "bad JSON: nested too deeply")]),
+    (
+        b'{"type": "a", "n": 1e999}\n{"type": "b", "n": -2E400}\n',
+        [
+            (1, "bad JSON: 1e999 is out of range for a JSON number"),
+            (2, "bad JSON: -2E400 is out of range for a JSON number"),
+        ],
+    ),
+    (
+        b'{"type": "a", "t": ["\\ud800"]}\n{"type": "\\ud83d\\ude00"}\n',
+        [
+            (1, "bad JSON: text holds a lone surrogate (\\ud800), not a character"),
+            (2, "\U0001f600"),
+        ],
+    ),
     (b'{"type": "caf\xe9"}\n', [(1, "invalid UTF-8 at byte offset 13")]),
     (b'{"properties": {}}\n{"type": "b"}\n', [(1, 'missing "type"'), (2, "b")]),
     (

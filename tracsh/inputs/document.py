@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from tracsh.inputs.events import expand_record
 from tracsh.inputs.items import Accepted, InputError, Rejected, cut, printable
-from tracsh.inputs.lines import DECODER, too_large
+from tracsh.inputs.lines import DECODER, refuse_lone_surrogates, too_large
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
@@ -103,6 +103,7 @@ class _Document:
         source = self.text[start:end]
         try:
             self.check(source, start)
+            refuse_lone_surrogates(source, record)
         except InputError as error:
             yield Rejected(line, str(error), cut(printable(source)))
             return end

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator
 
 from tracsh.inputs.events import expand_record
@@ -23,20 +25,50 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
-"""Strict JSON: NaN and Infinity are refused, as SQLite's JSON functions would."""
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
+DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
+"""Strict JSON: NaN, Infinity and numbers too large for a float (``1e999``) are
+refused, as SQLite's JSON functions would refuse them."""
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def refuse_lone_surrogates(text: str, value: object) -> None:
+    """InputError when ``value``, parsed from ``text``, holds a lone surrogate.
+
+    JSON may escape half of a UTF-16 pair (``"\\ud800"``); Python decodes it to
+    text that cannot be written as UTF-8, so the store could not keep it. Only
+    text with such an escape is checked, so the common case costs one search.
+    """
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(error.object[error.start])
+        raise InputError(
+            f"bad JSON: text holds a lone surrogate (\\u{code:04x}), not a character"
+        ) from None
 
 
 def parse_json(text: str) -> object:
     """One JSON value from ``text``; InputError with the parser's reason and column."""
     try:
-        return DECODER.decode(text)
+        value = DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise InputError(f"bad JSON at column {error.colno}: {error.msg}") from None
     except ValueError as error:
         raise InputError(f"bad JSON: {error}") from None
     except RecursionError:
         raise InputError("bad JSON: nested too deeply") from None
+    refuse_lone_surrogates(text, value)
+    return value
 
 
 def too_large(size: int, limit: int) -> InputError:
