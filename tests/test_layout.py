@@ -16,6 +16,10 @@ HEADLESS = [
     "tracsh.inputs",
     "tracsh.engine.pipeline",
     "tracsh.cli.replay",
+    "tracsh.runtime",
+    "tracsh.runtime.server",
+    "tracsh.collector.app",
+    "tracsh.cli.daemon",
 ]
 
 
