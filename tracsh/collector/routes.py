@@ -10,6 +10,7 @@ answer's ``errors``.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ from tracsh.collector.body import (
 )
 from tracsh.collector.errors import ClientError
 from tracsh.collector.sources import Gate
-from tracsh.inputs.events import expand_record, ref_id
+from tracsh.inputs.events import expand_record, ref_id, stable_id
 from tracsh.inputs.items import Accepted, InputError, Rejected, kind_of, now_text
 from tracsh.runtime.health import Health
 from tracsh.runtime.metrics import CONTENT_TYPE, Metrics, store_figures
@@ -82,6 +83,7 @@ class Collector:
             [source_id, *_own_sources(events)], request.headers.get("authorization")
         )
         seed = _idempotency_seed(request, source_id)
+        _name_the_visit(payload, seed)
         items = expand_record(payload, received=received, format="track", seed=seed)
         if len(data) > MAX_EVENT_BYTES - 2048:
             _check_event_sizes(items)
@@ -240,6 +242,18 @@ def _given(payload: dict, name: str) -> str | None:
         return ref_id(payload, name)
     except InputError:
         return None
+
+
+def _name_the_visit(payload: dict, seed: str | None) -> None:
+    """Give a payload without profile and session ids a session id of its own.
+
+    Its events come from one visitor: with a shared new session they share the
+    new profile that identify makes for the first of them, instead of making
+    one each. Retries with an Idempotency-Key get the same session id.
+    """
+    if _given(payload, "profile") is None and _given(payload, "session") is None:
+        session_id = str(uuid.uuid4()) if seed is None else stable_id(f"{seed}\x1fs")
+        payload["session"] = {"id": session_id}
 
 
 def _check_event_sizes(items: list) -> None:

@@ -120,7 +120,7 @@ class Runtime:
             if settings.listen is not None:
                 self._collector(*settings.listen)
         except BaseException:
-            await self._close_store()
+            await self.close()
             raise
         self._in_force(loaded)
         if settings.reload:
@@ -205,7 +205,7 @@ class Runtime:
             await self._serve(stop)
         finally:
             self._release_signals()
-            await self._close_store()
+            await self.close()
 
     async def _serve(self, stop: asyncio.Event) -> None:
         assert self.processor is not None
@@ -257,7 +257,8 @@ class Runtime:
             loop.remove_signal_handler(number)
         self._signals.clear()
 
-    async def _close_store(self) -> None:
+    async def close(self) -> None:
+        """Close the store, the writer thread and the socket (``run`` ends so)."""
         if self.store is not None:
             await self.writer.call(self.store.close)
             self.store = None
