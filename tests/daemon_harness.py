@@ -120,12 +120,12 @@ class InProcessDaemon:
 
     def stop(self) -> None:
         """Stop as SIGTERM would: drain, commit, close; re-raise a failure."""
+        if getattr(self, "client", None) is not None:
+            self.client.close()
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(30)
         assert not self._thread.is_alive(), "the runtime did not stop"
-        if getattr(self, "client", None) is not None:
-            self.client.close()
         if self._error is not None:
             raise self._error
 
@@ -172,32 +172,34 @@ class SubprocessDaemon:
             *extra,
         ]
         self.log_path = tmp_path / "daemon.log"
+        self.out_path = tmp_path / "daemon.out"
         self.process: subprocess.Popen | None = None
         self.url = ""
 
     def start(self) -> SubprocessDaemon:
         self.log_file = self.log_path.open("ab")
-        offset = self.log_path.stat().st_size
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            self.command,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log_file,
-            cwd=self.tmp_path,
-            env=env,
-        )
-        self.url = self._wait_for_listen(offset)
+        with self.out_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                stdout=out,
+                stderr=self.log_file,
+                cwd=self.tmp_path,
+                env=env,
+            )
+        self.url = self._wait_for_listen()
         return self
 
-    def _wait_for_listen(self, offset: int) -> str:
+    def _wait_for_listen(self) -> str:
+        """The URL from the ``listening on URL`` line the daemon prints."""
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
-            for line in self.lines(offset):
-                if line.get("message") == "started":
-                    return line["listen"]
+            text = self.out_path.read_text()
+            if text.endswith("\n"):
+                return text.split()[-1]
             if self.process.poll() is not None:
                 raise AssertionError(f"the daemon exited: {self.log_path.read_text()}")
-            time.sleep(0.02)
+            time.sleep(0.01)
         raise AssertionError("the daemon did not start in time")
 
     def lines(self, offset: int = 0) -> list[dict]:

@@ -1,9 +1,10 @@
 """``tracsh daemon``: the production process, an HTTP collector over the rules.
 
-It serves Tracardi's ``POST /track``, webhooks on ``POST /collect/TYPE/SOURCE``,
-``GET /healthz`` and ``GET /metrics``; answers only after the events are
-committed; reloads rules/ and templates/ when they change; logs JSON lines on
-stderr; and on SIGTERM or SIGINT stops accepting, drains, commits and exits 0.
+It prints the address it listens on; serves Tracardi's ``POST /track``,
+webhooks on ``POST /collect/TYPE/SOURCE``, ``GET /healthz`` and ``GET
+/metrics``; answers only after the events are committed; reloads rules/ and
+templates/ when they change; logs JSON lines on stderr; and on SIGTERM or
+SIGINT stops accepting, drains, commits and exits 0.
 """
 
 from __future__ import annotations
@@ -82,5 +83,13 @@ def daemon(args: argparse.Namespace) -> int:
     host = args.host or config.collector.host
     port = config.collector.port if args.port is None else args.port
     settings.listen = (host, port)
-    asyncio.run(Runtime(settings).run(handle_signals=True))
+    asyncio.run(_serve(Runtime(settings)))
     return 0
+
+
+async def _serve(runtime: Runtime) -> None:
+    """Start, say where the collector listens (on stdout, for scripts), run."""
+    await runtime.start()
+    host, port = runtime.address
+    print(f"listening on http://{host}:{port}", flush=True)
+    await runtime.run(handle_signals=True)

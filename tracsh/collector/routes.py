@@ -169,7 +169,9 @@ class Collector:
             )
 
     def _ready(self) -> None:
-        if not self.health.ready:
+        """503 before the runtime is ready. While it stops, requests the server
+        has taken are still answered: they are part of the drain."""
+        if self.health.status == "starting":
             raise ClientError(
                 503,
                 f"the daemon is {self.health.status}",

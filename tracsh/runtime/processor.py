@@ -253,8 +253,10 @@ class EventProcessor:
         """Process submissions until ``stop`` is set and the queue is empty.
 
         ``stop`` means no more input will come: what is queued then is still
-        processed and committed (the drain) before this returns.
+        processed and committed (the drain) before this returns. Offers are
+        refused from then on, until ``run`` is called again.
         """
+        self._closing = False
         watcher = asyncio.create_task(self._watch(stop))
         try:
             while self._queue or not self._closing:

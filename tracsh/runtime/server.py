@@ -8,6 +8,7 @@ finish, and returns.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -23,14 +24,33 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 30
 """How long requests in flight may take to finish once a stop is asked for."""
 
+LINGER_SECONDS = 0.5
+"""How long open connections are still read after the listener closes."""
+
 
 class CollectorServer(uvicorn.Server):
-    """uvicorn's Server, minus its signal handlers."""
+    """uvicorn's Server, minus its signal handlers, with a gentler stop."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         """The runtime handles signals; uvicorn must neither catch nor re-raise them."""
         yield
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop accepting, let open connections deliver what they sent, then drain.
+
+        uvicorn closes every connection that has no request in progress. A
+        request a client has already sent may still be unread in the socket
+        while the loop is busy; closing its connection would drop it unanswered.
+        So new connections are refused first, and requests already on their way
+        get LINGER_SECONDS to be read and handled like any other in flight.
+        """
+        for server in self.servers:
+            server.close()
+        if self.server_state.connections:
+            log.info("no new connections; reading open ones before closing them")
+            await asyncio.sleep(LINGER_SECONDS)
+        await super().shutdown(sockets)
 
 
 def bind(host: str, port: int) -> socket.socket:
