@@ -11,6 +11,7 @@ import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,7 +36,20 @@ ROUTES = ("/track", "/collect", "/healthz", "/metrics")
 """The paths the request metric is labelled with (anything else is "other")."""
 
 
-def build_app(collector: Collector) -> Starlette:
+@dataclass
+class Traffic:
+    """Requests seen and in progress, for a stop that waits until all is quiet."""
+
+    started: int = 0
+    active: int = 0
+
+    @property
+    def quiet(self) -> bool:
+        """True when no request is being handled."""
+        return self.active == 0
+
+
+def build_app(collector: Collector, traffic: Traffic | None = None) -> Starlette:
     """The Starlette application serving ``collector``'s endpoints."""
     routes = [
         Route("/track", collector.track, methods=["POST"]),
@@ -44,7 +58,7 @@ def build_app(collector: Collector) -> Starlette:
         Route("/metrics", collector.metrics_text, methods=["GET"]),
     ]
     middleware = [
-        Middleware(RequestLog, metrics=collector.metrics),
+        Middleware(RequestLog, metrics=collector.metrics, traffic=traffic or Traffic()),
         # Trackers run in browsers on the shop's own domain.
         Middleware(
             CORSMiddleware,
@@ -97,9 +111,10 @@ def route_of(path: str) -> str:
 class RequestLog:
     """ASGI middleware: a request id for every request, an access line, a metric."""
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(self, app: Any, metrics: Metrics, traffic: Traffic) -> None:
         self.app = app
         self.metrics = metrics
+        self.traffic = traffic
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -118,9 +133,12 @@ class RequestLog:
                 message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
+        self.traffic.started += 1
+        self.traffic.active += 1
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.traffic.active -= 1
             self._account(scope, status, time.perf_counter() - started)
             unbind_request_id(token)
 

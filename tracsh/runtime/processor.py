@@ -100,23 +100,32 @@ class BatchReport:
 
 
 class Writer:
-    """The one thread that uses the store's connection.
+    """The one thread that uses a connection: the store's, or the checkpointer's.
 
-    SQLite allows one writer; keeping every use of the connection on this thread
-    lets the event loop go on answering requests while a batch commits.
+    SQLite allows one writer, and a connection belongs to one thread. With a
+    thread of its own (the default) the event loop goes on answering while a
+    batch runs; ``inline`` runs everything on the loop's thread instead, which
+    saves the hand-over of Python's lock between the two threads, but holds
+    the loop up for each batch. docs/daemon.md has the measurements.
     """
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="tracsh-writer")
+    def __init__(self, name: str = "tracsh-writer", *, inline: bool = False) -> None:
+        self.inline = inline
+        self._executor = (
+            None if inline else ThreadPoolExecutor(1, thread_name_prefix=name)
+        )
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the writer thread and return its result."""
+        """Run ``fn(*args)`` on the writer's thread and return its result."""
+        if self._executor is None:
+            return fn(*args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, *args)
 
     def close(self) -> None:
         """Let the thread finish what it was given and end."""
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
 
 class Subscription:
@@ -265,6 +274,9 @@ class EventProcessor:
                     await self._wake.wait()
                     continue
                 await self._process(self._take())
+                # Let requests reach the queue between batches, even when the
+                # batch ran on this thread and a backlog is waiting.
+                await asyncio.sleep(0)
         finally:
             watcher.cancel()
             self._fail_queued()

@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 from tracsh.config import SourceConfig
 from tracsh.engine.pipeline import Engine, EngineSettings, wall_clock
+from tracsh.runtime.checkpoint import Checkpointer
 from tracsh.runtime.health import Health
 from tracsh.runtime.metrics import Metrics
 from tracsh.runtime.processor import MAX_BATCH, QUEUE_EVENTS, EventProcessor, Writer
@@ -68,6 +69,11 @@ class RuntimeSettings:
     reload: bool = True
     """Watch the rules and templates and reload them when they change."""
     reload_debounce_ms: int = DEBOUNCE_MS
+    batches_on_loop: bool = False
+    """Run batches on the event loop's thread rather than a writer thread of
+    their own: less CPU per event, but the loop waits for each batch. The
+    daemon and ``tracsh ingest`` say yes; a console, whose screen must not
+    wait, keeps the default."""
 
 
 class Runtime:
@@ -77,7 +83,7 @@ class Runtime:
         self.settings = settings
         self.metrics = Metrics()
         self.health = Health()
-        self.writer = Writer()
+        self.writer = Writer(inline=settings.batches_on_loop)
         self.store: Store | None = None
         self.processor: EventProcessor | None = None
         """The event processor; subscribe to it for each batch's outcomes."""
@@ -92,6 +98,11 @@ class Runtime:
     def add_task(self, task: BackgroundTask) -> None:
         """Run ``task`` beside the processor until the runtime stops."""
         self._tasks.append(task)
+
+    @property
+    def tasks(self) -> tuple[BackgroundTask, ...]:
+        """The background tasks registered so far."""
+        return tuple(self._tasks)
 
     def add_input(self, task: BackgroundTask) -> None:
         """Run ``task`` as an input: queued events drain after inputs end."""
@@ -116,6 +127,7 @@ class Runtime:
             lambda: Store.open(settings.db, synchronous=settings.synchronous)
         )
         try:
+            await self._checkpoint_aside()
             self.processor = self._processor(loaded)
             if settings.listen is not None:
                 self._collector(*settings.listen)
@@ -136,6 +148,13 @@ class Runtime:
         for warning in loaded.warnings:
             log.warning("rules: %s", warning)
 
+    async def _checkpoint_aside(self) -> None:
+        """Move WAL checkpoints from the writer's commits to a background task."""
+        if str(self.settings.db) == ":memory:":
+            return
+        await self.writer.call(self.store.conn.execute, "PRAGMA wal_autocheckpoint = 0")
+        self.add_task(Checkpointer(Path(self.settings.db)))
+
     def _processor(self, loaded: LoadedRules) -> EventProcessor:
         settings = self.settings
         engine_settings = EngineSettings(
@@ -152,17 +171,19 @@ class Runtime:
 
     def _collector(self, host: str, port: int) -> None:
         """Build the collector app and bind its socket (uvicorn starts in run)."""
-        from tracsh.collector.app import build_app
+        from tracsh.collector.app import Traffic, build_app
         from tracsh.collector.routes import Collector
         from tracsh.collector.sources import build_gate
         from tracsh.runtime.server import bind, make_server
 
         assert self.processor is not None
         gate = build_gate(self.settings.sources)
-        app = build_app(Collector(self.processor, gate, self.metrics, self.health))
+        traffic = Traffic()
+        collector = Collector(self.processor, gate, self.metrics, self.health)
+        app = build_app(collector, traffic)
         self._socket = bind(host, port)
         self.address = self._socket.getsockname()[:2]
-        self._server = make_server(app, self._socket)
+        self._server = make_server(app, self._socket, traffic)
 
     def _watcher(self) -> RuleWatcher:
         return RuleWatcher(

@@ -24,12 +24,20 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 30
 """How long requests in flight may take to finish once a stop is asked for."""
 
-LINGER_SECONDS = 0.5
-"""How long open connections are still read after the listener closes."""
+LINGER_SECONDS = 10.0
+"""The longest open connections are still read after the listener closes."""
+
+QUIET_SECONDS = 0.05
+"""How long no request may start or be in progress for the stop to go on."""
 
 
 class CollectorServer(uvicorn.Server):
     """uvicorn's Server, minus its signal handlers, with a gentler stop."""
+
+    def __init__(self, config: uvicorn.Config, traffic: Any) -> None:
+        super().__init__(config)
+        self.traffic = traffic
+        """The collector's request counts (``started``, ``active``)."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -42,15 +50,27 @@ class CollectorServer(uvicorn.Server):
         uvicorn closes every connection that has no request in progress. A
         request a client has already sent may still be unread in the socket
         while the loop is busy; closing its connection would drop it unanswered.
-        So new connections are refused first, and requests already on their way
-        get LINGER_SECONDS to be read and handled like any other in flight.
+        So new connections are refused first, and open ones are still read
+        until no request has started or been in progress for QUIET_SECONDS
+        (at most LINGER_SECONDS): requests already on their way are handled
+        like any other in flight.
         """
         for server in self.servers:
             server.close()
         if self.server_state.connections:
             log.info("no new connections; reading open ones before closing them")
-            await asyncio.sleep(LINGER_SECONDS)
+            await self._quiet()
         await super().shutdown(sockets)
+
+    async def _quiet(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LINGER_SECONDS
+        seen = -1
+        while loop.time() < deadline:
+            if self.traffic.quiet and self.traffic.started == seen:
+                return
+            seen = self.traffic.started
+            await asyncio.sleep(QUIET_SECONDS)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -64,8 +84,11 @@ def bind(host: str, port: int) -> socket.socket:
     except socket.gaierror as error:
         raise UserError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Answers go out in two writes (head, body); Nagle would hold the second
+    # back for the client's delayed ACK, some 40 ms. Accepted sockets inherit it.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind(address)
         sock.listen(2048)
@@ -76,7 +99,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: Any, sock: socket.socket) -> CollectorServer:
+def make_server(app: Any, sock: socket.socket, traffic: Any) -> CollectorServer:
     """A server for ``app`` on ``sock``, logging through the runtime's logging."""
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
@@ -89,4 +112,4 @@ def make_server(app: Any, sock: socket.socket) -> CollectorServer:
         server_header=False,
         timeout_graceful_shutdown=GRACE_SECONDS,
     )
-    return CollectorServer(config)
+    return CollectorServer(config, traffic)
