@@ -217,6 +217,11 @@ class SubprocessDaemon:
         self.process.wait(10)
         self.log_file.close()
 
+    def stop_if_running(self) -> None:
+        """Kill the child if a test failed while it was still running."""
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
     def wait(self, timeout: float = 30) -> int:
         code = self.process.wait(timeout)
         self.log_file.close()

@@ -205,3 +205,19 @@ def wait_for_rows(tmp_path: Path, count: int, timeout: float = 20.0) -> None:
             pass  # the database is not created yet
         time.sleep(0.05)
     raise AssertionError(f"fewer than {count} events were stored in time")
+
+
+def test_ingest_and_replay_give_a_file_the_same_ids(tmp_path):
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(lines(9))
+    command = ingest_command(tmp_path)  # also writes the rules folder
+    replay = [*command[:3], "replay", str(path), "--json", *command[-5:-1]]
+    replayed = subprocess.run(replay, capture_output=True, cwd=tmp_path, check=True)
+    assert json.loads(replayed.stdout)["events"]["accepted"] == 9
+    # From the middle: the lines still count from the top of the file.
+    middle = len(b"".join(lines(9).splitlines(keepends=True)[:4]))
+    again = json.loads(
+        run(tmp_path, str(path), "--from-offset", str(middle), "--json").stdout
+    )
+    assert (again["events"]["accepted"], again["events"]["duplicates"]) == (5, 5)
+    assert len(stored(tmp_path)) == 9

@@ -119,12 +119,24 @@ async def _round(
 def run_drill(
     tmp_path: Path, kills: int, seed: int, clients: int = 6, log=print
 ) -> Drill:
-    """Kill a fed daemon ``kills`` times, settle the retries, check the store."""
+    """Kill a fed daemon ``kills`` times and settle the retries (then check_store)."""
     rng = random.Random(seed)
     drill = Drill(rng)
     rules = write_rules(tmp_path / "rules", RULES)
     db = tmp_path / "crash.db"
     daemon = SubprocessDaemon(tmp_path, rules, db, "--log-level", "warning")
+    try:
+        _kill_repeatedly(drill, daemon, kills, clients, log)
+        _settle(drill, daemon)
+    finally:
+        daemon.stop_if_running()
+    return drill
+
+
+def _kill_repeatedly(
+    drill: Drill, daemon: SubprocessDaemon, kills: int, clients: int, log
+) -> None:
+    rng = drill.rng
     for number in range(kills):
         daemon.start()
         seconds = rng.uniform(0.02, 0.4)
@@ -138,8 +150,6 @@ def run_drill(
             f"{len(drill.acknowledged)} acknowledged, "
             f"{len(drill.unanswered)} to send again"
         )
-    _settle(drill, daemon)
-    return drill
 
 
 def _settle(drill: Drill, daemon: SubprocessDaemon) -> None:

@@ -182,22 +182,23 @@ class LineFeed:
             await self._submit(events, rejects)
 
     def _items(self, line: bytes, received: str) -> list[Accepted | RejectRow]:
-        """One line's events, and its rejects as rows naming the absolute line."""
-        name = None if self.name is None else f"{self.name}@{self.position.offset}"
+        """One line's events, and its rejects as rows naming the line.
+
+        Numbered as in the whole file, so generated ids are the ones ``tracsh
+        replay`` gives the same file: reading it both ways stores it once.
+        """
         found: list[Accepted | RejectRow] = []
         for item in read_lines(
             [line],
-            name=name,
+            name=self.name,
             received=received,
             format=self.format,
             max_event_bytes=MAX_EVENT_BYTES,
             source=self.source,
+            first_line=self.position.line,
         ):
             if isinstance(item, Rejected):
-                line_number = self.position.line
-                item = RejectRow(
-                    self.label, line_number, item.reason, item.raw, received
-                )
+                item = RejectRow(self.label, item.line, item.reason, item.raw, received)
             found.append(item)
         return found
 
