@@ -736,10 +736,6 @@ JOURNEY = (
 @pytest.mark.parametrize(
     ("actions", "warning"),
     [
-        (
-            'enrich profile.traits.company from "company"',
-            "r: enrich is not available yet",
-        ),
         ("merge profile on profile.pii.email", "r: merge is not available yet"),
         ('start journey "j"', "r: journeyaction is not available yet"),
         ('exit journey "j"', "r: journeyaction is not available yet"),

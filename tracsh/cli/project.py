@@ -98,13 +98,10 @@ def load_rulebook(args: argparse.Namespace, config: Config) -> RuleBook:
 
 
 def renderer_of(config: Config):
-    """The template renderer for the project's templates directory, if any."""
-    directory = Path(config.rules.templates)
-    if not directory.is_dir():
-        return None
-    from tracsh.delivery.templates import Templates
+    """What renders messages and runs enrichers when actions fire."""
+    from tracsh.delivery.renderer import Renderer
 
-    return Templates(directory)
+    return Renderer(config)
 
 
 def build_engine(store: Store, book: RuleBook, config: Config) -> Engine:

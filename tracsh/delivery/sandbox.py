@@ -1,4 +1,4 @@
-"""The Jinja environment templates run in: sandboxed, strict, and bounded in time and size.
+"""The Jinja environment templates run in: sandboxed, strict, bounded in time and size.
 
 Jinja's own sandbox stops templates from reaching Python internals; this module
 adds what a system sending mail for a business also needs. Missing values fail
@@ -442,4 +442,6 @@ def json_value(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=True, allow_nan=False)
     except (TypeError, ValueError) as err:
-        raise SecurityError(f"cannot write a {type(value).__name__} as JSON: {err}")
+        raise SecurityError(
+            f"cannot write a {type(value).__name__} as JSON: {err}"
+        ) from None

@@ -296,4 +296,3 @@ def _path_of(target: Any, context: Mapping) -> str | None:
                 if isinstance(v, Mapping | list)
             )
     return None
-

@@ -24,6 +24,9 @@ TABLES = (
     "rejects",
     "rule_stats",
     "rule_fired",
+    "delivery_attempts",
+    "endpoints",
+    "enricher_cache",
 )
 """Every table the store owns, in creation order."""
 
@@ -129,6 +132,44 @@ def _create_indexes(db: sqlite_utils.Database) -> None:
         db[table].create_index(columns, index_name=name, if_not_exists=True)
 
 
+_V3_DELIVERY = """
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    outbox_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    status TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS delivery_attempts_outbox
+    ON delivery_attempts (outbox_id, attempt);
+CREATE TABLE IF NOT EXISTS endpoints (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    updated TEXT,
+    PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS enricher_cache (
+    enricher TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    expires TEXT NOT NULL,
+    PRIMARY KEY (enricher, key)
+) WITHOUT ROWID;
+"""
+
+
+def _create_delivery_tables(db: sqlite_utils.Database) -> None:
+    """v3: delivery bookkeeping (self-contained: it only creates new tables)."""
+    for statement in _V3_DELIVERY.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step: the version it produces, what it does, and the function."""
@@ -141,6 +182,12 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create the tables", _create_tables),
     Migration(2, "index events, outbox, sessions and aliases", _create_indexes),
+    Migration(
+        3,
+        "delivery attempts, disabled endpoints and the enricher cache "
+        "(new tables only; safe to renumber)",
+        _create_delivery_tables,
+    ),
 )
 """Every migration in order; the last one's version is the code's schema version."""
 

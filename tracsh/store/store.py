@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from tracsh.store import schema
+from tracsh.store.deliveries import DeliveryMixin
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
 from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
@@ -99,7 +100,7 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin):
+class Store(RecordsMixin, DeliveryMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
