@@ -38,23 +38,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
+    commands: dict[str, argparse.ArgumentParser] = {}
     for entry in sorted(load_commands().values(), key=lambda c: c.words):
         target = top
         if len(entry.words) > 1:
-            target = _group(top, groups, entry.words[0])
+            target = _group(top, groups, commands, entry.words[0])
         sub = target.add_parser(
             entry.words[-1], help=entry.help, description=entry.description
         )
         entry.configure(sub)
         sub.set_defaults(_command=entry)
+        if len(entry.words) == 1:
+            commands[entry.words[0]] = sub
     return parser
 
 
-def _group(top, groups: dict, name: str):
+def _group(top, groups: dict, commands: dict, name: str):
+    """The subcommands of ``name``; a command may also be a group (``outbox``)."""
     if name not in groups:
-        holder = top.add_parser(name, help=GROUPS.get(name, ""))
+        holder = commands.get(name)
+        if holder is None:
+            holder = top.add_parser(name, help=GROUPS.get(name, ""))
+            holder.set_defaults(_group_parser=holder)
         groups[name] = holder.add_subparsers(dest="subcommand", metavar="COMMAND")
-        holder.set_defaults(_group_parser=holder)
     return groups[name]
 
 

@@ -40,6 +40,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch", type=int, default=BATCH, metavar="N", help="events per transaction"
     )
+    parser.add_argument(
+        "--deliver",
+        action="store_true",
+        help="then send what the replay queued (as `tracsh deliver` does)",
+    )
 
 
 def _feed(engine, store, files, args, summary: Summary, bar) -> None:
@@ -89,10 +94,17 @@ def replay(args: argparse.Namespace) -> int:
             _feed(engine, store, args.files, args, summary, bar)
         summary.finish()
         data = summary.as_dict(store.segment_sizes())
+    if args.deliver:
+        from tracsh.cli.deliver import drain_outbox, render_counts
+
+        delivered = drain_outbox(project.store_path(args, config), config, args)
+        data["delivery"] = delivered
     if args.json:
         print(json.dumps(data, indent=2))
     else:
         print(render_summary(data))
+        if args.deliver:
+            print(render_counts(delivered))
     return 0
 
 
