@@ -248,6 +248,8 @@ def _describe(err: BaseException, context: Mapping) -> str:
     """What went wrong, in words, for each kind of failure."""
     if isinstance(err, MissingValue):
         return _missing(err, context)
+    if isinstance(err, TemplateNotFound):
+        return f"no template called {err.name!r} in the templates directory"
     if isinstance(err, LimitExceeded):
         return str(err)
     if isinstance(err, SecurityError):
