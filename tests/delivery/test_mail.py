@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from servers import free_port
 
 RENDERED = {

@@ -3,7 +3,6 @@ hostile templates that must fail cleanly within the limits."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
