@@ -16,6 +16,10 @@ HEADLESS = [
     "tracsh.inputs",
     "tracsh.engine.pipeline",
     "tracsh.cli.replay",
+    "tracsh.cli.deliver",
+    "tracsh.delivery.worker",
+    "tracsh.delivery.renderer",
+    "tracsh.engine.enrichment",
 ]
 
 
