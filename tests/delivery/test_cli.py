@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import webhook_settings
+from delivery_project import webhook_settings
 
 from tracsh.cli.main import main
 

@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from conftest import SECRET, webhook_settings
+from delivery_project import SECRET, webhook_settings
 from servers import Reply, wait_for
 
 from tracsh.delivery.signing import verify

@@ -8,7 +8,7 @@ import time
 from datetime import datetime
 
 import pytest
-from conftest import SECRET, webhook_settings
+from delivery_project import SECRET, webhook_settings
 from servers import Reply
 
 from tracsh.delivery.signing import verify

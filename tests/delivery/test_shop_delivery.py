@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SECRET
+from delivery_project import SECRET
 from servers import MailServer, Receiver
 
 from tracsh.cli.main import main
