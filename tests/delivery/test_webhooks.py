@@ -3,6 +3,7 @@ Retry-After, 410, redirects, deadlines, concurrency and the address guard."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import datetime
@@ -229,3 +230,31 @@ def test_rows_of_an_unconfigured_webhook_wait(project_of, receiver):
         "webhook billing: no [webhooks.billing] in the configuration": 1
     }
     assert project.row(row_id)["status"] == "pending"
+
+
+def test_a_running_worker_sends_what_arrives_and_stops_when_told(project_of, receiver):
+    settings = webhook_settings(receiver.url())
+    settings["delivery"] = {"poll": "0.05s"}
+    project = project_of(settings)
+    first = project.queue()
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        worker = project.worker()
+        running = asyncio.create_task(worker.run(stop))
+        await until(lambda: project.row(first)["status"] == "sent")
+        second = project.queue()
+        worker.wake()
+        await until(lambda: project.row(second)["status"] == "sent")
+        stop.set()
+        await asyncio.wait_for(running, 5)
+
+    async def until(condition) -> None:
+        for _ in range(200):
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the worker did not get there")
+
+    asyncio.run(scenario())
+    assert len(receiver.requests) == 2

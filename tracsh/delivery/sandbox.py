@@ -189,7 +189,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self.limits = limits
         self.code_generator_class = GuardedCode
         self.globals.pop("lipsum", None)
-        self.filters.update(_guarded_filters(self))
+        self.filters.update(GUARDED_FILTERS)
 
     @staticmethod
     def spend(characters: int) -> None:
@@ -323,107 +323,127 @@ def _loop_budget(iterable: Iterable) -> Iterator:
         yield item
 
 
-def _guarded_filters(env: GuardedEnvironment) -> dict[str, Callable]:
-    """Replacements for the built-in filters whose output can outgrow their input."""
-    limit = env.limits.characters
+def _refuse_over(env: GuardedEnvironment, size: int) -> None:
+    if size > env.limits.characters:
+        raise LimitExceeded(env._too_long())
 
-    def refuse_over(size: int) -> None:
-        if size > limit:
-            raise LimitExceeded(env._too_long())
 
-    def center(value: Any, width: int = 80) -> str:
-        refuse_over(int(width))
-        return FILTERS["center"](value, width)
+@pass_environment
+def _center(env, value: Any, width: int = 80) -> str:
+    _refuse_over(env, int(width))
+    return FILTERS["center"](value, width)
 
-    def indent(s: str, width: int | str = 4, first: bool = False, blank: bool = False):
-        pad = len(width) if isinstance(width, str) else int(width)
-        refuse_over(len(str(s)) + pad * (str(s).count("\n") + 1))
-        return FILTERS["indent"](s, width, first, blank)
 
-    @pass_environment
-    def wordwrap(environment, s: str, width: int = 79, *args: Any, **kwargs: Any):
-        wrapstring = kwargs.get("wrapstring") or (args[1] if len(args) > 1 else "\n")
-        if int(width) < 1:
-            raise LimitExceeded("wordwrap needs a width of 1 or more")
-        lines = len(str(s)) // int(width) + str(s).count("\n") + 1
-        refuse_over(len(str(s)) + len(str(wrapstring)) * lines)
-        return FILTERS["wordwrap"](environment, s, width, *args, **kwargs)
+@pass_environment
+def _indent(env, s: str, width: int | str = 4, first=False, blank=False) -> str:
+    pad = len(width) if isinstance(width, str) else int(width)
+    _refuse_over(env, len(str(s)) + pad * (str(s).count("\n") + 1))
+    return FILTERS["indent"](s, width, first, blank)
 
-    def format_(value: str, *args: Any, **kwargs: Any) -> str:
-        env.check_printf(str(value))
-        return env.limit_size(FILTERS["format"](value, *args, **kwargs))
 
-    @pass_eval_context
-    def replace(eval_ctx, s: str, old: str, new: str, count: int | None = None):
-        text, old, new = str(s), str(old), str(new)
-        found = text.count(old) if old else len(text) + 1
-        if count is not None and count >= 0:
-            found = min(found, count)
-        refuse_over(len(text) + found * max(len(new) - len(old), 0))
-        return FILTERS["replace"](eval_ctx, s, old, new, count)
+@pass_environment
+def _wordwrap(env, s: str, width: int = 79, *args: Any, **kwargs: Any) -> str:
+    wrapstring = kwargs.get("wrapstring") or (args[1] if len(args) > 1 else "\n")
+    if int(width) < 1:
+        raise LimitExceeded("wordwrap needs a width of 1 or more")
+    lines = len(str(s)) // int(width) + str(s).count("\n") + 1
+    _refuse_over(env, len(str(s)) + len(str(wrapstring)) * lines)
+    return FILTERS["wordwrap"](env, s, width, *args, **kwargs)
 
-    @pass_eval_context
-    def join(eval_ctx, value: Iterable, d: str = "", attribute: Any = None):
-        items = list(_loop_budget(value))
-        if attribute is not None:
-            items = list(map(make_attrgetter(env, attribute), items))
-        size = sum(weight(item, limit) for item in items)
-        refuse_over(size + len(str(d)) * max(len(items) - 1, 0))
-        return FILTERS["join"](eval_ctx, items, d)
 
-    def sum_(value: Iterable, attribute: Any = None, start: Any = 0):
-        items = list(_loop_budget(value))
-        if attribute is not None:
-            items = list(map(make_attrgetter(env, attribute), items))
-        if not all(isinstance(i, int | float) for i in [start, *items]):
-            raise SecurityError("sum adds numbers only")
-        return sum(items, start)
+@pass_environment
+def _format(env, value: str, *args: Any, **kwargs: Any) -> str:
+    env.check_printf(str(value))
+    return env.limit_size(FILTERS["format"](value, *args, **kwargs))
 
-    def shortened(name: str) -> Callable:
-        """A filter whose regular expressions may take long on long text."""
-        original = FILTERS[name]
 
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            text = args[1] if name == "urlize" else args[0]
-            if len(str(text)) > 20_000:
-                raise LimitExceeded(f"{name} takes text of 20,000 characters at most")
-            return original(*args, **kwargs)
+@pass_eval_context
+def _replace(eval_ctx, s: str, old: str, new: str, count: int | None = None) -> str:
+    text, old, new = str(s), str(old), str(new)
+    found = text.count(old) if old else len(text) + 1
+    if count is not None and count >= 0:
+        found = min(found, count)
+    growth = found * max(len(new) - len(old), 0)
+    _refuse_over(eval_ctx.environment, len(text) + growth)
+    return FILTERS["replace"](eval_ctx, s, old, new, count)
 
-        for flag in ("jinja_pass_arg",):
-            if hasattr(original, flag):
-                setattr(guarded, flag, getattr(original, flag))
-        return guarded
 
-    def batch(value: Iterable, linecount: int, fill_with: Any = None):
-        refuse_over(int(linecount))
-        return FILTERS["batch"](value, linecount, fill_with)
+def _picked(env, value: Iterable, attribute: Any) -> list:
+    """The items of ``value`` (or their ``attribute``), counted against the budget."""
+    items = list(_loop_budget(value))
+    if attribute is not None:
+        items = list(map(make_attrgetter(env, attribute), items))
+    return items
 
-    def slice_(value: Iterable, slices: int, fill_with: Any = None):
-        refuse_over(int(slices))
-        return FILTERS["slice"](value, slices, fill_with)
 
-    @pass_eval_context
-    def tojson(eval_ctx, value: Any, indent: int | str | None = None):
-        size = len(indent) if isinstance(indent, str) else int(indent or 0)
-        if size > 16:
-            raise LimitExceeded("tojson indents by 16 at most")
-        return env.limit_size(FILTERS["tojson"](eval_ctx, value, indent))
+@pass_eval_context
+def _join(eval_ctx, value: Iterable, d: str = "", attribute: Any = None) -> str:
+    env = eval_ctx.environment
+    items = _picked(env, value, attribute)
+    size = sum(weight(item, env.limits.characters) for item in items)
+    _refuse_over(env, size + len(str(d)) * max(len(items) - 1, 0))
+    return FILTERS["join"](eval_ctx, items, d)
 
-    return {
-        "loop_budget": _loop_budget,
-        "center": center,
-        "indent": indent,
-        "wordwrap": wordwrap,
-        "format": format_,
-        "replace": replace,
-        "join": join,
-        "batch": batch,
-        "slice": slice_,
-        "tojson": tojson,
-        "sum": sum_,
-        "striptags": shortened("striptags"),
-        "urlize": shortened("urlize"),
-    }
+
+@pass_environment
+def _sum(env, value: Iterable, attribute: Any = None, start: Any = 0) -> Any:
+    items = _picked(env, value, attribute)
+    if not all(isinstance(i, int | float) for i in [start, *items]):
+        raise SecurityError("sum adds numbers only")
+    return sum(items, start)
+
+
+@pass_environment
+def _batch(env, value: Iterable, linecount: int, fill_with: Any = None):
+    _refuse_over(env, int(linecount))
+    return FILTERS["batch"](value, linecount, fill_with)
+
+
+@pass_environment
+def _slice(env, value: Iterable, slices: int, fill_with: Any = None):
+    _refuse_over(env, int(slices))
+    return FILTERS["slice"](value, slices, fill_with)
+
+
+@pass_eval_context
+def _tojson(eval_ctx, value: Any, indent: int | str | None = None) -> Any:
+    size = len(indent) if isinstance(indent, str) else int(indent or 0)
+    if size > 16:
+        raise LimitExceeded("tojson indents by 16 at most")
+    return eval_ctx.environment.limit_size(FILTERS["tojson"](eval_ctx, value, indent))
+
+
+def _shortened(name: str) -> Callable:
+    """A filter whose regular expressions may take long on long text."""
+    original = FILTERS[name]
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        text = args[1] if name == "urlize" else args[0]
+        if len(str(text)) > 20_000:
+            raise LimitExceeded(f"{name} takes text of 20,000 characters at most")
+        return original(*args, **kwargs)
+
+    if hasattr(original, "jinja_pass_arg"):
+        guarded.jinja_pass_arg = original.jinja_pass_arg
+    return guarded
+
+
+GUARDED_FILTERS: dict[str, Callable] = {
+    "loop_budget": _loop_budget,
+    "center": _center,
+    "indent": _indent,
+    "wordwrap": _wordwrap,
+    "format": _format,
+    "replace": _replace,
+    "join": _join,
+    "sum": _sum,
+    "batch": _batch,
+    "slice": _slice,
+    "tojson": _tojson,
+    "striptags": _shortened("striptags"),
+    "urlize": _shortened("urlize"),
+}
+"""Replacements for the built-in filters whose output can outgrow their input."""
 
 
 # --- escaping by kind of output ---------------------------------------------------
