@@ -36,6 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks and debug logging"
     )
+    # --debug is accepted after the command too; SUPPRESS keeps a value given
+    # before the command from being reset by the command's own default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and debug logging",
+    )
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
     commands: dict[str, argparse.ArgumentParser] = {}
@@ -44,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         if len(entry.words) > 1:
             target = _group(top, groups, commands, entry.words[0])
         sub = target.add_parser(
-            entry.words[-1], help=entry.help, description=entry.description
+            entry.words[-1],
+            help=entry.help,
+            description=entry.description,
+            parents=[common],
         )
         entry.configure(sub)
         sub.set_defaults(_command=entry)
@@ -81,8 +93,12 @@ def _message(error: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run tracsh with ``argv`` (default: the process arguments)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("tracsh: interrupted", file=sys.stderr)
+        return 130
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

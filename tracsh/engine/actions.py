@@ -62,6 +62,7 @@ class Firing:
     def problem(self, message: str) -> str:
         """Count an action failure on the rule and return the trace line."""
         self.work.stats[self.rule.id]["errors"] += 1
+        self.work.stats[self.rule.id]["last_error"] = message
         self.outcome.errors.append(f"{self.rule.id}: {message}")
         return f"error: {message}"
 
@@ -71,6 +72,8 @@ class Firing:
         stats = self.work.stats[self.rule.id]
         stats["errors"] += report.errors
         stats["type_warnings"] += report.type_warnings
+        if report.messages:
+            stats["last_error"] = report.messages[-1]
         if report.errors:
             self.outcome.errors.extend(f"{self.rule.id}: {m}" for m in report.messages)
         report.errors = report.type_warnings = 0
@@ -533,10 +536,9 @@ def do_respond(firing: Firing, action: CompiledAction) -> str:
 
 
 def not_built(firing: Firing, action: CompiledAction) -> str:
-    """Actions whose machinery is not in this build: reported, never silent."""
+    """Actions not in this build: an error counted on the rule, never silent."""
     name = type(action.node).__name__.lower()
-    firing.outcome.warnings.append(f"{firing.rule.id}: {name} is not available yet")
-    return f"{name}: not available in this build; nothing done"
+    return firing.problem(f"{name} is not available in this build; nothing was done")
 
 
 HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {

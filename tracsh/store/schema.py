@@ -164,7 +164,7 @@ CREATE TABLE IF NOT EXISTS enricher_cache (
 
 
 def _create_delivery_tables(db: sqlite_utils.Database) -> None:
-    """v3: delivery bookkeeping (self-contained: it only creates new tables)."""
+    """v4: delivery bookkeeping (self-contained: it only creates new tables)."""
     for statement in _V3_DELIVERY.split(";"):
         if statement.strip():
             db.execute(statement)
@@ -179,11 +179,23 @@ class Migration:
     apply: Callable[[sqlite_utils.Database], None]
 
 
+def _errors_and_reject_keys(db: sqlite_utils.Database) -> None:
+    """v3: each rule's last error text; rejects keyed so a replay adds none twice.
+
+    Self-contained: it only adds a column to rule_stats and a keyed column with
+    its unique index to rejects (existing rejects keep a null key).
+    """
+    db.execute("ALTER TABLE rule_stats ADD COLUMN last_error TEXT")
+    db.execute("ALTER TABLE rejects ADD COLUMN key TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS rejects_key ON rejects (key)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create the tables", _create_tables),
     Migration(2, "index events, outbox, sessions and aliases", _create_indexes),
+    Migration(3, "keep rules' last errors; key rejects", _errors_and_reject_keys),
     Migration(
-        3,
+        4,
         "delivery attempts, disabled endpoints and the enricher cache "
         "(new tables only; safe to renumber)",
         _create_delivery_tables,
@@ -208,7 +220,13 @@ def current_version(db: sqlite_utils.Database) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
         raise StoreError("the meta table has no schema_version; not a tracsh database")
-    return int(row[0])
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        raise StoreError(
+            f"the schema_version in meta is {row[0]!r}, not a number; "
+            "the file is damaged or not a tracsh database"
+        ) from None
 
 
 def pending(version: int) -> list[Migration]:

@@ -158,17 +158,17 @@ class Store(RecordsMixin, DeliveryMixin):
             self._run("PRAGMA query_only = ON")
             self._check_readonly_schema()
             return
-        # WAL lets a read-only watcher read while the engine writes; with WAL,
-        # synchronous=NORMAL syncs only at checkpoints: a power cut may lose the
-        # last commits but never corrupts the file, and a crash of the process
-        # alone loses nothing. "full" syncs on every commit instead.
-        self._run("PRAGMA journal_mode = WAL")
-        self._run(f"PRAGMA synchronous = {synchronous.upper()}")
         try:
+            # WAL lets a read-only watcher read while the engine writes; with
+            # WAL, synchronous=NORMAL syncs only at checkpoints: a power cut may
+            # lose the last commits but never corrupts the file, and a crash of
+            # the process alone loses nothing. "full" syncs on every commit.
+            self._run("PRAGMA journal_mode = WAL")
+            self._run(f"PRAGMA synchronous = {synchronous.upper()}")
             schema.migrate(self.db)
         except sqlite3.DatabaseError as err:
             raise StoreError(
-                f"{self.path}: cannot prepare the database: {err}"
+                f"{self.path}: cannot use this file as a tracsh database: {err}"
             ) from err
 
     def _check_readonly_schema(self) -> None:
