@@ -142,3 +142,18 @@ def test_unknown_formats_and_unreadable_files_are_errors(tmp_path):
     assert str(caught.value) == (
         f"{tmp_path / 'missing.ndjson'}: cannot read: No such file or directory"
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("format", ["ndjson", "json", "csv"])
+def test_a_failing_read_names_the_file_and_the_reason(tmp_path, format):
+    (tmp_path / "map.toml").write_text('[event]\ntype = "a"\n')
+    with pytest.raises(InputError) as caught:
+        list(read_items(Path("/proc/self/mem"), format, tmp_path / "map.toml"))
+    assert str(caught.value) == "/proc/self/mem: cannot read: Input/output error"
+
+
+def test_a_directory_is_not_read(tmp_path):
+    with pytest.raises(InputError) as caught:
+        list(read_items(tmp_path))
+    assert str(caught.value) == f"{tmp_path}: cannot read: Is a directory"
