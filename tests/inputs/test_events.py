@@ -116,6 +116,11 @@ def test_fields(record, field, expected):
         ({"time": 1569888000.5}, "2019-10-01T00:00:00.500000+00:00"),
         ({"time": 1569888000123}, "2019-10-01T00:00:00.123000+00:00"),
         ({"time": "1569888000"}, "2019-10-01T00:00:00+00:00"),
+        ({"time": " 1569888000.5 "}, "2019-10-01T00:00:00.500000+00:00"),
+        ({"time": "-5"}, "1969-12-31T23:59:55+00:00"),
+        # Digits alone are an epoch number, even where ISO's basic form reads a date.
+        ({"time": "20240101"}, "1970-08-23T06:15:01+00:00"),
+        ({"time": "20240101T120000Z"}, "2024-01-01T12:00:00+00:00"),
         ({"time": 0}, "1970-01-01T00:00:00+00:00"),
         ({"time": 99_999_999_999}, "5138-11-16T09:46:39+00:00"),
         ({"time": 100_000_000_000}, "1973-03-03T09:46:40+00:00"),
@@ -194,6 +199,19 @@ REASONS = [
         '"time.create" is not an ISO-8601 time: "x"',
     ),
     ({"type": "v", "time": "x" * 50}, f'"time" is not an ISO-8601 time: "{"x" * 40}…"'),
+    # Digits are 0-9: other scripts' digits, and what float() also takes, are not.
+    ({"type": "v", "time": "١٢٣"}, '"time" is not an ISO-8601 time: "١٢٣"'),
+    (
+        {"type": "v", "time": "1569888000٠"},
+        '"time" is not an ISO-8601 time: "1569888000٠"',
+    ),
+    ({"type": "v", "time": "1_000"}, '"time" is not an ISO-8601 time: "1_000"'),
+    ({"type": "v", "time": "1e3"}, '"time" is not an ISO-8601 time: "1e3"'),
+    ({"type": "v", "time": "²"}, '"time" is not an ISO-8601 time: "²"'),
+    (
+        {"type": "v", "time": 10**400},
+        '"time" is out of range as an epoch time: 100000000000… (401 digits)',
+    ),
 ]
 
 
