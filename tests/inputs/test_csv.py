@@ -327,6 +327,30 @@ MAPPING_ERRORS = [
         'csv.header: expected true or false, got "yes"',
     ),
     ('[event]\ntype = "a"\ntags = "x"', 'event.tags: expected a list of text, got "x"'),
+    (
+        '[event]\ntype = "a"\ntime = {column = "t", format = "%Q %!"}',
+        'event.time.format: bad strptime format "%Q %!": %Q is not a directive',
+    ),
+    (
+        '[event]\ntype = "a"\ntime = {column = "t", format = "%Y-%m-%d %"}',
+        'event.time.format: bad strptime format "%Y-%m-%d %": stray %',
+    ),
+    (
+        '[event]\ntype = "a"\n[properties]\np = {value = inf}',
+        "properties.p.value: number out of range: inf",
+    ),
+    (
+        '[event]\ntype = "a"\n[context]\np = {value = [1, {q = nan}]}',
+        "context.p.value: number out of range at [1].q: nan",
+    ),
+    (
+        '[event]\ntype = "a"\ntime = {value = 2011-12-09}',
+        "event.time.value: write the date as text in quotes",
+    ),
+    (
+        '[event]\ntype = "a"\n[properties]\nat = {value = 2011-12-09T10:00:00Z}',
+        "properties.at.value: write the date and time as text in quotes",
+    ),
     ("properties = 1\n[event]\ntype = 'a'", "properties: expected a table, got 1"),
 ]
 
