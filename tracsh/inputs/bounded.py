@@ -62,8 +62,11 @@ def _ending(line: bytes | str) -> int:
 
 
 def bounded_lines(stream, limit: int) -> Iterator[bytes | str | LongLine]:
-    """The lines of ``stream`` with their line ends, or LongLine for those over
-    ``limit`` bytes (not counting the line end)."""
+    """The lines of ``stream`` with their line ends; a LongLine for each line
+    that fills a read of ``limit`` + 3 without ending, so is surely too large.
+
+    A line only a little over the limit comes whole, for the reader's own check.
+    """
     readline = stream.readline
     cap = limit + 3  # the limit, CRLF and one more: a full read is over the limit
     while line := readline(cap):

@@ -33,7 +33,7 @@ class Marker:
         self.text = text
         """The value's literal text, as written."""
         self.problem = problem
-        """"constant" (NaN, Infinity), "range" (overflows a float) or "digits"."""
+        """What is wrong: "constant" (NaN, Infinity), "range" or "digits"."""
 
     def __repr__(self) -> str:
         return self.text
@@ -110,7 +110,9 @@ def unstorable(value: object) -> str | None:
         value, path = stack.pop()
         if isinstance(value, dict):
             for key, item in reversed(value.items()):
-                if not isinstance(key, str) or _SURROGATE.search(key):
+                if not isinstance(key, str) or (
+                    not key.isascii() and _SURROGATE.search(key)
+                ):
                     return _key_reason(key, path)
                 stack.append((item, (*path, key)))
         elif isinstance(value, list):
@@ -121,43 +123,54 @@ def unstorable(value: object) -> str | None:
 
 
 def _scalar_reason(value: object, path: tuple) -> str | None:
-    where = f" at {path_text(path)}" if path else ""
+    """Why a value that is not an object or array cannot be stored, or None."""
     if isinstance(value, str):
         if value.isascii() or not (bad := _SURROGATE.search(value)):
             return None
+        where = _where(path)
         return f"text{where} is not valid Unicode: lone surrogate {_escaped(bad[0])}"
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return _int_reason(value, where)
+        return None if _fits(value) else _digits_reason(path)
     if isinstance(value, float):
         if math.isfinite(value):
             return None
         shown = "nan" if math.isnan(value) else repr(value)
-        return f"number out of range{where}: {shown}"
+        return f"number out of range{_where(path)}: {shown}"
     if isinstance(value, Marker):
-        return _marker_reason(value, where)
-    return f"not a JSON value{where}: {type(value).__name__}"
+        return _marker_reason(value, path)
+    return f"not a JSON value{_where(path)}: {type(value).__name__}"
 
 
-def _int_reason(value: int, where: str) -> str | None:
+def _fits(value: int) -> bool:
+    """True when ``value`` can be written out in digits (see sys.int_info)."""
     limit = sys.get_int_max_str_digits()
     # An int of b bits has at most b * log10(2) + 1 digits.
     if limit == 0 or value.bit_length() * 0.30103 < limit - 1:
-        return None
+        return True
     try:
         str(value)
     except ValueError:
-        return f"a number{where} has more than {limit} digits"
-    return None
+        return False
+    return True
 
 
-def _marker_reason(marker: Marker, where: str) -> str:
+def _marker_reason(marker: Marker, path: tuple) -> str:
     if marker.problem == "constant":
-        return f"bad JSON: {marker.text}{where} is not a JSON number"
+        return f"bad JSON: {marker.text}{_where(path)} is not a JSON number"
     if marker.problem == "digits":
-        return f"a number{where} has more than {sys.get_int_max_str_digits()} digits"
-    return f"number out of range{where}: {_cut(marker.text)}"
+        return _digits_reason(path)
+    return f"number out of range{_where(path)}: {_cut(marker.text)}"
+
+
+def _digits_reason(path: tuple) -> str:
+    limit = sys.get_int_max_str_digits()
+    return f"a number{_where(path)} has more than {limit} digits"
+
+
+def _where(path: tuple) -> str:
+    return f" at {path_text(path)}" if path else ""
 
 
 def _key_reason(key: object, path: tuple) -> str:

@@ -32,17 +32,22 @@ def parse_json(text: str) -> tuple[object, bool]:
     store can keep (see jsontext); InputError for a syntax error, with its column.
     """
     try:
-        try:
-            return DECODER.decode(text), not may_hold_surrogates(text)
-        except json.JSONDecodeError:
-            raise
-        except ValueError:
-            # A value DECODER refuses: read again with markers, for the reason.
-            return LOCATOR.decode(text), False
+        return _decoded(text)
     except json.JSONDecodeError as error:
         raise _syntax_error(error) from None
     except RecursionError:
         raise InputError("bad JSON: nested too deeply") from None
+
+
+def _decoded(text: str) -> tuple[object, bool]:
+    """DECODER's value; for text it refuses, LOCATOR's (with markers) and False."""
+    try:
+        value = DECODER.decode(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        return LOCATOR.decode(text), False
+    return value, not may_hold_surrogates(text)
 
 
 def _syntax_error(error: json.JSONDecodeError) -> InputError:
