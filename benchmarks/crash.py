@@ -1,4 +1,4 @@
-"""Benchmark: the SIGKILL drill of tests/runtime/test_crash.py, 200 kills long.
+"""Benchmark: the SIGKILL drill of tests/runtime/test_sigkill.py, 200 kills long.
 
 A subprocess daemon is fed tracker payloads from six clients and killed with
 SIGKILL at random moments (every other kill right after an acknowledgement),

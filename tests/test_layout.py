@@ -20,6 +20,10 @@ HEADLESS = [
     "tracsh.runtime.server",
     "tracsh.collector.app",
     "tracsh.cli.daemon",
+    "tracsh.cli.deliver",
+    "tracsh.delivery.worker",
+    "tracsh.delivery.renderer",
+    "tracsh.engine.enrichment",
 ]
 
 

@@ -133,27 +133,41 @@ TABLE = [
         "POST",
         "/track",
         {},
-        b'{"events": [{"type": "a", "n": NaN}]}',
+        b'{"source": {"id": "w"}, "events": [{"type": "a", "n": NaN}]}',
         400,
-        "bad JSON: NaN is not a JSON number",
+        "no event could be accepted: events[0]: bad JSON: NaN at n is not a JSON "
+        "number",
     ),
     (
         "a number too large",
         "POST",
         "/track",
         {},
-        b'{"events": [], "n": 1e999}',
+        b'{"source": {"id": "w"}, "events": [{"type": "a", "properties": '
+        b'{"n": 1e999}}]}',
         400,
-        "bad JSON: 1e999 is out of range for a JSON number",
+        "no event could be accepted: events[0]: number out of range at "
+        "properties.n: 1e999",
     ),
     (
         "a lone surrogate",
         "POST",
         "/track",
         {},
-        b'{"events": [], "n": "\\udc00"}',
+        b'{"source": {"id": "w"}, "events": [{"type": "a", "properties": '
+        b'{"t": "\\udc00"}}]}',
         400,
-        "bad JSON: text holds a lone surrogate (\\udc00), not a character",
+        "no event could be accepted: events[0]: text at properties.t is not valid "
+        "Unicode: lone surrogate \\udc00",
+    ),
+    (
+        "a webhook number too large",
+        "POST",
+        "/collect/x/hook",
+        {},
+        b'{"n": [1, 2e400]}',
+        400,
+        "no event could be accepted: number out of range at properties.n[1]: 2e400",
     ),
     (
         "nested too deeply",

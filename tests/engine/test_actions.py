@@ -726,6 +726,22 @@ def test_rules_that_trigger_each_other_stop_at_the_depth_limit(engine):
     assert h.stats()["t:2"]["errors"] == 1
 
 
+@pytest.mark.parametrize(("fan_out", "limit"), [(4, 50), (3, 1000)])
+def test_fan_out_is_capped_per_input_event_not_only_by_depth(engine, fan_out, limit):
+    emits = "; ".join(['emit event "fan"'] * fan_out)
+    h = engine(
+        f'when event.type == "fan" then increment profile.counters.n; {emits}\n',
+        max_internal=limit,
+    )
+    [outcome] = h.run(event("e1", "fan"))
+    assert h.store.count_events() == limit + 1
+    assert h.profile()["counters"] == {"n": limit + 1}
+    dropped = [e for e in errors([outcome]) if "exceed" in e]
+    assert dropped and dropped[0].endswith(f"from one event exceed {limit}")
+    [next_outcome] = h.run(event("e2", "fan"))
+    assert h.store.count_events() == 2 * limit + 2
+
+
 # --- actions that are not built yet are reported, never silent -----------------------
 
 JOURNEY = (
@@ -734,20 +750,26 @@ JOURNEY = (
 
 
 @pytest.mark.parametrize(
-    ("actions", "warning"),
+    ("actions", "error"),
     [
         (
-            'enrich profile.traits.company from "company"',
-            "r: enrich is not available yet",
+            "merge profile on profile.pii.email",
+            "r: merge is not available in this build; nothing was done",
         ),
-        ("merge profile on profile.pii.email", "r: merge is not available yet"),
-        ('start journey "j"', "r: journeyaction is not available yet"),
-        ('exit journey "j"', "r: journeyaction is not available yet"),
+        (
+            'start journey "j"',
+            "r: journeyaction is not available in this build; nothing was done",
+        ),
+        (
+            'exit journey "j"',
+            "r: journeyaction is not available in this build; nothing was done",
+        ),
     ],
 )
-def test_actions_not_built_yet_are_warnings(engine, actions, warning):
+def test_actions_not_built_yet_are_errors(engine, actions, error):
     h, outcome = act(engine, actions + "; set profile.traits.after = 1", extra=JOURNEY)
-    assert outcome.warnings == [warning]
+    assert outcome.errors == [error]
+    assert rule_errors(h) == 1
     assert "not available in this build" in outcome.fired[0].actions[0]
     assert h.profile()["traits"] == {"after": 1}
 
@@ -786,49 +808,55 @@ def test_history_functions_without_a_history_are_unknown_and_counted(engine, con
     }
 
 
-class MessageTemplates:
-    """A real renderer of the engine's renderer interface, over jinja2 strings.
+def renderer_with(tmp_path, **files: str):
+    """The delivery package's Renderer over a templates folder holding ``files``."""
+    from tracsh.config import build_config
+    from tracsh.delivery.renderer import Renderer
 
-    The delivery package ships the project's renderer; this one keeps the test
-    independent of template files.
-    """
-
-    def __init__(self, **templates: str) -> None:
-        import jinja2
-
-        self.env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-        self.templates = templates
-
-    def render_message(self, channel: str, name: str, context: dict) -> dict:
-        text = self.templates[f"{name}.{channel}"]
-        return {"text": self.env.from_string(text).render(context)}
+    folder = tmp_path / "templates"
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    config = build_config({"rules": {"templates": str(folder)}}, None, tmp_path)
+    return Renderer(config)
 
 
-def test_show_message_carries_its_rendering_when_a_renderer_is_set(engine):
+def test_show_message_carries_its_rendering_when_it_has_a_template(engine, tmp_path):
     h = engine(rule_text('set profile.traits.n = 7; show message "promo"'))
     h.put_profile()
-    h.engine.renderer = MessageTemplates(
-        **{"promo.message": "n={{ profile.traits.n }}"}
+    h.engine.renderer = renderer_with(
+        tmp_path,
+        **{"promo.message.j2": "title: Hi {{ profile.id }}\nn={{ profile.traits.n }}"},
     )
     [outcome] = h.run(event("e1", "go"))
     assert outcome.messages == [
-        {"template": "promo", "rule": "r", "rendered": {"text": "n=7"}}
+        {
+            "template": "promo",
+            "rule": "r",
+            "rendered": {"title": "Hi p1", "text": "n=7"},
+        }
     ]
 
 
-@pytest.mark.parametrize(
-    "templates, reason",
-    [
-        ({"promo.message": "{{ profile.nothing.here }}"}, "nothing"),
-        ({}, "'promo.message'"),
-    ],
-)
-def test_a_message_that_fails_to_render_is_not_shown(engine, templates, reason):
+def test_show_message_without_a_template_is_left_to_the_site(engine, tmp_path):
     h = engine(rule_text('show message "promo"'))
     h.put_profile()
-    h.engine.renderer = MessageTemplates(**templates)
+    h.engine.renderer = renderer_with(tmp_path, **{"promo.email.j2": "subject: x\n"})
+    [outcome] = h.run(event("e1", "go"))
+    assert (outcome.messages, outcome.errors) == (
+        [{"template": "promo", "rule": "r"}],
+        [],
+    )
+
+
+def test_a_message_that_fails_to_render_is_not_shown(engine, tmp_path):
+    h = engine(rule_text('show message "promo"'))
+    h.put_profile()
+    h.engine.renderer = renderer_with(
+        tmp_path, **{"promo.message.j2": "{{ profile.nothing.here }}"}
+    )
     [outcome] = h.run(event("e1", "go"))
     assert outcome.messages == []
     [error] = outcome.errors
-    assert error.startswith("r: message 'promo' not shown: ") and reason in error
+    assert error.startswith("r: message 'promo' not shown: ") and "nothing" in error
     assert rule_errors(h) == 1

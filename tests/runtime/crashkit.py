@@ -1,6 +1,6 @@
 """The crash drill: feed a daemon acknowledged events while SIGKILLing it at random.
 
-Used by tests/runtime/test_crash.py (about 20 kills) and benchmarks/crash.py
+Used by tests/runtime/test_sigkill.py (about 20 kills) and benchmarks/crash.py
 (200). Clients post tracker payloads of 1 to 5 events with ids of their own;
 an event counts as acknowledged when its request got a 2xx. A request that
 got no answer is sent again after the restart, as a real tracker would. At

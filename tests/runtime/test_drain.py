@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sqlite3
 import time
 
-import httpx
 import pytest
 from daemon_harness import SubprocessDaemon, write_rules
 
@@ -27,32 +27,46 @@ def body(client: int) -> dict:
     }
 
 
+async def post(url: str, payload: dict) -> tuple[asyncio.StreamReader, float]:
+    """Send one request on a connection of its own; return it once fully written.
+
+    Written by hand on a stream, so that the test knows the request has left
+    before the signal does (an HTTP client library may still be sending).
+    """
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    data = json.dumps(payload).encode()
+    writer.write(
+        f"POST /track HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n".encode()
+        + data
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def answer(reader: asyncio.StreamReader) -> tuple[int | None, float]:
+    """The status of the answer on ``reader`` (None: closed without one), and when."""
+    line = await reader.readline()
+    answered = time.monotonic()
+    status = int(line.split()[1]) if line else None
+    await reader.read()  # the rest, until the daemon closes the connection
+    return status, answered
+
+
 async def load_then_signal(url: str, daemon: SubprocessDaemon, number: int):
-    """Post from many warm connections; signal once the first answer is back.
+    """Send every request, then the signal; then collect the answers.
 
     Returns each request's (status or None, when it was answered) and the time
     the signal was sent.
     """
-    first = asyncio.Event()
-    sent_at: list[float] = []
-    limits = httpx.Limits(max_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-        await asyncio.gather(*(client.get("/healthz") for _ in range(CLIENTS)))
-
-        async def post(n: int):
-            try:
-                response = await client.post("/track", json=body(n))
-            except httpx.TransportError:
-                return None, time.monotonic()
-            first.set()
-            return response.status_code, time.monotonic()
-
-        posts = [asyncio.create_task(post(n)) for n in range(CLIENTS)]
-        await first.wait()
-        daemon.signal(number)
-        sent_at.append(time.monotonic())
-        results = await asyncio.gather(*posts)
-    return results, sent_at[0]
+    sent = await asyncio.gather(*(post(url, body(n)) for n in range(CLIENTS)))
+    daemon.signal(number)
+    signalled = time.monotonic()
+    results = await asyncio.gather(*(answer(reader) for reader, _ in sent))
+    for _, writer in sent:
+        writer.close()
+    return results, signalled
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
@@ -63,7 +77,7 @@ def test_a_stop_signal_drains_requests_in_flight_and_exits_0(tmp_path, number):
     results, signalled = asyncio.run(load_then_signal(daemon.url, daemon, number))
     assert daemon.wait() == 0
 
-    # Every request was sent before the signal, so every one is answered.
+    # Every request had left before the signal, so every one is answered.
     assert [status for status, _ in results] == [200] * CLIENTS
     late = [at for _, at in results if at > signalled]
     assert late, "no request was still in flight when the signal came"

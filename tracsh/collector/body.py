@@ -2,9 +2,8 @@
 
 The limit is checked against ``Content-Length`` before anything is read and
 again while the body streams in, so an oversized body is refused without being
-held in memory. JSON is read with the file readers' strict decoder (no
-``NaN``, no ``1e999``, no lone surrogates: the store keeps only JSON that SQLite
-can read), and its errors name the line and column.
+held in memory. JSON is read as the file readers read it (tracsh.inputs), and
+syntax errors name the line and column.
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import ClientDisconnect, Request
 
 from tracsh.collector.errors import ClientError
-from tracsh.inputs.items import InputError
-from tracsh.inputs.lines import DECODER, refuse_lone_surrogates
+from tracsh.inputs.jsontext import DECODER, LOCATOR, may_hold_surrogates, syntax_reason
 
 MAX_BODY_BYTES = 512 * 1024
 """The largest request body accepted (a tracker payload of many events)."""
@@ -61,8 +59,13 @@ async def read_body(request: Request, limit: int, what: str = "the body") -> byt
     return b"".join(chunks)
 
 
-def parse_json(data: bytes) -> Any:
-    """One JSON value from ``data``; 400 naming the line and column of a fault."""
+def parse_json(data: bytes) -> tuple[Any, bool]:
+    """One JSON value from ``data``, and whether it surely holds only values the
+    store can keep; 400 naming the line and column of a syntax error.
+
+    Values the store cannot keep (``NaN``, ``1e999``, lone surrogates) are not
+    refused here: tracsh.inputs rejects the events holding them, naming where.
+    """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -73,20 +76,26 @@ def parse_json(data: bytes) -> Any:
     if not text.strip():
         raise ClientError(400, "the body is empty; expected JSON")
     try:
-        value = DECODER.decode(text)
-        refuse_lone_surrogates(text, value)
+        return _decoded(text)
     except json.JSONDecodeError as error:
         raise ClientError(
             400,
-            f"bad JSON at line {error.lineno}, column {error.colno}: {error.msg}",
+            f"bad JSON at line {error.lineno}, column {error.colno}: "
+            f"{syntax_reason(error)}",
         ) from None
-    except InputError as error:
-        raise ClientError(400, str(error)) from None
-    except ValueError as error:
-        raise ClientError(400, f"bad JSON: {error}") from None
     except RecursionError:
         raise ClientError(400, "bad JSON: nested too deeply") from None
-    return value
+
+
+def _decoded(text: str) -> tuple[Any, bool]:
+    """The strict decoder's value; for text it refuses, the locating one's."""
+    try:
+        value = DECODER.decode(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        return LOCATOR.decode(text), False
+    return value, not may_hold_surrogates(text)
 
 
 def parse_form(data: bytes) -> dict[str, Any]:

@@ -70,7 +70,7 @@ class Collector:
         received = now_text()
         self._ready()
         data = await read_body(request, MAX_BODY_BYTES)
-        payload = parse_json(data)
+        payload, storable = parse_json(data)
         events = _payload_events(payload)
         if len(events) > MAX_EVENTS:
             raise ClientError(
@@ -84,7 +84,9 @@ class Collector:
         )
         seed = _idempotency_seed(request, source_id)
         _name_the_visit(payload, seed)
-        items = expand_record(payload, received=received, format="track", seed=seed)
+        items = expand_record(
+            payload, received=received, format="track", seed=seed, storable=storable
+        )
         if len(data) > MAX_EVENT_BYTES - 2048:
             _check_event_sizes(items)
         given = {"profile_id": _given(payload, "profile"), "session_id": None}
@@ -100,14 +102,17 @@ class Collector:
         source_id = request.path_params["source_id"]
         self.gate.check([source_id], request.headers.get("authorization"))
         data = await read_body(request, MAX_EVENT_BYTES)
+        properties, storable = _webhook_properties(request, data)
         record: dict[str, Any] = {
             "type": request.path_params["event_type"],
             "source": {"id": source_id},
-            "properties": _webhook_properties(request, data),
+            "properties": properties,
         }
         record.update(_collect_query(request))
         seed = _idempotency_seed(request, source_id)
-        items = expand_record(record, received=received, format="ndjson", seed=seed)
+        items = expand_record(
+            record, received=received, format="ndjson", seed=seed, storable=storable
+        )
         given = {
             "profile_id": record.get("profile"),
             "session_id": record.get("session"),
@@ -280,21 +285,22 @@ def _idempotency_seed(request: Request, source_id: str) -> str | None:
     return f"idempotency\x1f{source_id}\x1f{key}"
 
 
-def _webhook_properties(request: Request, data: bytes) -> dict:
-    """The webhook body as an object: JSON, a urlencoded form, or empty."""
+def _webhook_properties(request: Request, data: bytes) -> tuple[dict, bool]:
+    """The webhook body as an object (JSON, a urlencoded form, or empty), and
+    whether it surely holds only values the store can keep."""
     if not data.strip():
-        return {}
+        return {}, True
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type.lower() == FORM:
-        return parse_form(data)
-    body = parse_json(data)
+        return parse_form(data), False
+    body, storable = parse_json(data)
     if not isinstance(body, dict):
         raise ClientError(
             400,
             f"the body must be a JSON object (the event's properties), "
             f"got {kind_of(body)}",
         )
-    return body
+    return body, storable
 
 
 def _collect_query(request: Request) -> dict[str, str]:
