@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time as clock
 
 from daemon_harness import payload
 
@@ -85,3 +87,38 @@ def test_metrics_count_what_was_received_processed_and_refused(daemon):
     assert info == [
         f'tracsh_ruleset_info{{commit="",revision="{load_rules([running.rules]).revision}"}}'
     ]
+
+
+def test_a_full_queue_is_a_503_with_retry_after(daemon):
+    """The writer is kept busy, so requests wait in the queue until it is full."""
+    running = daemon(RULES, queue_events=3)
+    busy = threading.Thread(
+        target=running.call,
+        args=(lambda: running.runtime.with_store(lambda store: clock.sleep(1.0)),),
+    )
+    busy.start()
+    clock.sleep(0.1)
+    answers: list = []
+
+    def post(profile: str) -> None:
+        body = payload({"type": "page-view"}, {"type": "page-view"}, profile=profile)
+        answers.append(running.track(body))
+
+    taken = threading.Thread(target=post, args=("a",))  # the batch waiting to run
+    taken.start()
+    clock.sleep(0.1)
+    queued = threading.Thread(target=post, args=("b",))  # waits in the queue
+    queued.start()
+    clock.sleep(0.1)
+    refused = running.track(payload({"type": "page-view"}, {"type": "x"}, profile="c"))
+    for thread in (busy, taken, queued):
+        thread.join()
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["error"] == (
+        "too busy, try again shortly: 2 events are waiting; the queue holds 3"
+    )
+    assert [answer.status_code for answer in answers] == [200, 200]
+    with running.store() as store:
+        assert store.get_profile("c") is None
