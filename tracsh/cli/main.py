@@ -74,9 +74,13 @@ def _message(error: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run tracsh with ``argv`` (default: the process arguments)."""
+    """Run tracsh with ``argv`` (default: the process arguments).
+
+    With no arguments at all tracsh starts the REPL, as ``tracsh repl`` does.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(given or ["repl"])
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
