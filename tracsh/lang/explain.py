@@ -95,7 +95,9 @@ def _value_line(trace: Trace) -> str:
 
 
 def _quiet(node: Any) -> bool:
-    """Leaves whose value is their text: not worth a line of their own."""
+    """Values that are their own text: not worth a line of their own."""
+    if isinstance(node, n.ListExpr):
+        return all(_quiet(item) for item in node.items)
     return isinstance(node, (n.Literal, n.Duration))
 
 
@@ -263,6 +265,9 @@ class _Explainer:
             why = f"{subject} is missing"
         else:
             why = f"{subject} = {printer.value(operand)}"
+        # The reason already shows the value; a path needs no line of its own.
+        if isinstance(node.operand, n.Path):
+            children = []
         return Trace(node, shown, result, why=why, children=children)
 
     def cond_Truthy(self, node: n.Truthy, shown: str) -> Trace:

@@ -235,7 +235,8 @@ class _Printer:
         return f"profile {word} segment {string(node.segment)}"
 
     def show_Truthy(self, node: n.Truthy) -> str:
-        return self.show(node.operand, SUM)
+        # The operand is a value; its own grouping is the Truthy's (see strength).
+        return self.show(node.operand, OR)
 
     def show_Not(self, node: n.Not) -> str:
         # `not (a == b)` rather than `not a == b`, which reads as `(not a) == b`.

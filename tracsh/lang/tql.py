@@ -214,11 +214,11 @@ class _ToNodes(Transformer):
     def is_not_null(self, subject, _is, _not, _null):
         return n.Presence(subject, "is not null")
 
-    def exists(self, field, _exists):
-        return n.Presence(_path(field), "exists")
+    def exists(self, subject, _exists):
+        return n.Presence(subject, "exists")
 
-    def not_exists(self, field, _not, _exists):
-        return n.Presence(_path(field), "is missing")
+    def not_exists(self, subject, _not, _exists):
+        return n.Presence(subject, "is missing")
 
     def empty(self, subject, _empty):
         return n.Presence(subject, "is empty")

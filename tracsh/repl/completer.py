@@ -166,8 +166,10 @@ class RuleCompleter(Completer):
 
     def fields(self, typed: str) -> Iterator[Completion]:
         seen: set[str] = set()
+        bracket = typed[:-1] + "[" if typed.endswith(".") else None
         for path, count in self.known_fields():
-            if path.startswith(typed) and path != typed and path not in seen:
+            fits = path.startswith(typed) or (bracket and path.startswith(bracket))
+            if fits and path != typed and path not in seen:
                 seen.add(path)
                 meta = f"{count:,} stored" if count else "built in"
                 yield Completion(path, -len(typed), display_meta=meta)

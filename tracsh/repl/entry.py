@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from tracsh.lang.errors import Diagnostic, RuleError
 from tracsh.lang.loader import load_condition, load_sources
+from tracsh.lang.parser import unfinished
 
 FORM_WORDS = ("rule", "when", "segment", "journey", "test")
 """Words that open a form of a rule file."""
@@ -66,14 +67,11 @@ def read(text: str) -> Entry:
         return Entry(kind, True)
     if kind == "command":
         return Entry(kind, _command_complete(text))
-    problems = _problems(text, kind)
-    errors = [d for d in problems if d.is_error]
-    if not errors:
-        return Entry(kind, True)
-    first = errors[0]
-    if _at_end(first, text):
+    start = "start" if kind == "forms" else "condition_input"
+    if unfinished(text, start):
         return Entry(kind, False)
-    return Entry(kind, True, first)
+    errors = [d for d in _problems(text, kind) if d.is_error]
+    return Entry(kind, True, errors[0] if errors else None)
 
 
 def _problems(text: str, kind: str) -> list[Diagnostic]:
@@ -84,16 +82,6 @@ def _problems(text: str, kind: str) -> list[Diagnostic]:
     except RuleError as err:
         return err.diagnostics
     return []
-
-
-def _at_end(problem: Diagnostic, text: str) -> bool:
-    """Whether the error is only that the input stops before it is finished."""
-    lines = text.rstrip().split("\n")
-    last_line = len(lines)
-    last_column = len(lines[-1])
-    if problem.line > last_line:
-        return True
-    return problem.line == last_line and problem.column > last_column
 
 
 def _command_complete(text: str) -> bool:

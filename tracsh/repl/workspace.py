@@ -86,7 +86,7 @@ class Workspace:
         loaded or earlier typed one replaces it.
         """
         try:
-            forms = list(parse_file(text, TYPED_PATH).forms)
+            forms = list(parse_file(text, "<input>").forms)
         except RuleError as err:
             return [], err.diagnostics
         sources, typed = self._without(forms)
