@@ -185,3 +185,14 @@ def test_tests_and_stats(workspace):
 def test_quit():
     with pytest.raises(Quit):
         run_command(None, ".quit")
+
+
+def test_the_docs_list_every_command_as_the_registry_says():
+    docs = Path(__file__).resolve().parents[2] / "docs" / "repl.md"
+    table = docs.read_text().split("<!-- BEGIN commands")[1].split("<!-- END")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `.")]
+    expected = [
+        f"| `{c.synopsis().replace('|', chr(92) + '|')}` | {c.help} |"
+        for c in commands()
+    ]
+    assert rows == expected
