@@ -27,6 +27,10 @@ HEADLESS = [
     "tracsh.repl.workspace",
     "tracsh.repl.entry",
     "tracsh.cli.main",
+    "tracsh.cli.deliver",
+    "tracsh.delivery.worker",
+    "tracsh.delivery.renderer",
+    "tracsh.engine.enrichment",
 ]
 
 

@@ -11,10 +11,10 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import conditions, expressions
-from untidy import untidy_condition, untidy_value
+from untidy import untidy_condition, untidy_value, writable
 
 from tracsh.lang.errors import RuleError
 from tracsh.lang.format import WIDTH, format_source, scan_comments
@@ -169,8 +169,9 @@ def _rules_text(data) -> str:
     rng = random.Random(data.draw(st.integers(0, 2**32)))
     forms = []
     for index in range(data.draw(st.integers(1, 3))):
-        condition = untidy_condition(data.draw(conditions), rng)
-        value = untidy_value(data.draw(expressions), rng)
+        condition, value = data.draw(conditions), data.draw(expressions)
+        assume(writable(condition) and writable(value))
+        condition, value = untidy_condition(condition, rng), untidy_value(value, rng)
         comment = rng.choice(["", "  # note", "\n# between"])
         if rng.random() < 0.5:
             forms.append(f"when {condition} then set profile.x = {value}{comment}")

@@ -13,6 +13,20 @@ from typing import Any
 
 from tracsh.lang import nodes as n
 from tracsh.lang import printer
+from tracsh.lang.values import INT_LIMIT
+
+
+def writable(node: Any) -> bool:
+    """Whether every number in ``node`` can be written in a rule file.
+
+    The strategies also make integers past 64 bits, which only documents can
+    hold: the parser refuses them as literals.
+    """
+    return all(
+        not (isinstance(item, n.Literal) and type(item.value) is int)
+        or abs(item.value) <= INT_LIMIT
+        for item, _depth in n.walk(node)
+    )
 
 
 def _space(rng: random.Random) -> str:

@@ -68,12 +68,32 @@ def document(option: str, given: str | None) -> Any:
                 f"--{option}: cannot read {given[1:]}: {err.strerror}"
             ) from None
     try:
-        return json.loads(text)
+        found = json.loads(text, parse_constant=_refuse, parse_float=_finite)
     except json.JSONDecodeError as err:
         raise UserError(
             f"--{option}: not valid JSON: {err.msg} at line {err.lineno} "
             f"column {err.colno}"
         ) from None
+    except ValueError as err:
+        reason = str(err)
+        if "integer string conversion" in reason:
+            reason = "a number has more than 4300 digits"
+        raise UserError(f"--{option}: {reason}") from None
+    if not isinstance(found, dict):
+        kind = "null" if found is None else type(found).__name__
+        raise UserError(f"--{option}: expected a JSON object, got {kind}")
+    return found
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(f"{name} is not a number a document can hold")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]} is too large for a document")
+    return value
 
 
 def clock(given: str | None) -> datetime:

@@ -22,7 +22,7 @@ from tracsh.engine.rulebook import CompiledRule, RuleBook
 from tracsh.engine.segments import refresh_segments, segment_event
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes
-from tracsh.lang.scope import Report, Scope
+from tracsh.lang.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ class EngineSettings:
     clock: Callable[[dict], datetime] = event_clock
     """What ``now`` is while an event is processed."""
     max_depth: int = 8
+    max_internal: int = 1000
+    """How many internal events one input event may cause in all (fan-out)."""
     """How deep internal events may cause further internal events."""
 
 
@@ -100,6 +102,8 @@ class Engine:
     def process_one(self, work: WorkingSet, event: dict, depth: int = 0) -> Outcome:
         """Process one event against ``work`` without committing it."""
         outcome = Outcome(event_id=event["id"], event_type=event["type"])
+        if depth == 0:
+            work.internal_left = self.settings.max_internal
         if work.seen(event["id"]):
             outcome.duplicate = True
             return outcome
@@ -131,19 +135,24 @@ class Engine:
     ) -> None:
         for child in emitted:
             if depth + 1 > self.settings.max_depth:
-                self._too_deep(work, child, outcome)
+                self._drop(
+                    work, child, outcome, f"nest deeper than {self.settings.max_depth}"
+                )
                 continue
+            if work.internal_left <= 0:
+                limit = self.settings.max_internal
+                self._drop(work, child, outcome, f"from one event exceed {limit}")
+                continue
+            work.internal_left -= 1
             outcome.internal.append(self.process_one(work, child, depth + 1))
 
-    def _too_deep(self, work: WorkingSet, child: dict, outcome: Outcome) -> None:
-        """Drop an internal event past the depth limit, as an error of its rule."""
-        message = (
-            f"internal event {child['type']!r} dropped: internal events "
-            f"nest deeper than {self.settings.max_depth}"
-        )
+    def _drop(self, work: WorkingSet, child: dict, outcome: Outcome, why: str) -> None:
+        """Drop an internal event past a limit, as an error of the rule emitting it."""
+        message = f"internal event {child['type']!r} dropped: internal events {why}"
         rule_id = (child.get("context") or {}).get("rule")
         if rule_id is not None:
             work.stats[rule_id]["errors"] += 1
+            work.stats[rule_id]["last_error"] = message
             message = f"{rule_id}: {message}"
         outcome.errors.append(message)
         log.warning(message)
@@ -154,7 +163,6 @@ class Engine:
         event = scope.event
         source_id = (event.get("source") or {}).get("id")
         emitted: list[dict] = []
-        report = scope.report
         for rule in self.book.candidates(event["type"]):
             if rule.node.source is not None and rule.node.source != source_id:
                 self._tell(rule, scope, None, f"only for source {rule.node.source!r}")
@@ -162,7 +170,7 @@ class Engine:
             if self._cooling(work, rule, scope):
                 self._tell(rule, scope, None, "held back by its `once per` option")
                 continue
-            truth = self._evaluate(work, rule, scope, report)
+            truth = self._evaluate(work, rule, scope, outcome)
             self._tell(rule, scope, truth, None)
             if truth is not True:
                 continue
@@ -179,8 +187,9 @@ class Engine:
             self.watch(rule, scope, truth, held)
 
     def _evaluate(
-        self, work: WorkingSet, rule: CompiledRule, scope: Scope, report: Report
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
     ) -> bool | None:
+        report = scope.report
         report.type_warnings = report.errors = 0
         started = _time.perf_counter_ns()
         truth = rule.pre(scope) if rule.pre is not None else True
@@ -192,6 +201,10 @@ class Engine:
         if report.errors or report.type_warnings:
             stats["errors"] += report.errors
             stats["type_warnings"] += report.type_warnings
+            outcome.condition_errors += report.errors
+            outcome.type_warnings += report.type_warnings
+            if report.messages:
+                stats["last_error"] = report.messages[-1]
             # Counted now: the actions' values report into the same Report.
             report.type_warnings = report.errors = 0
             report.messages.clear()

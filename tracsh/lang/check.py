@@ -9,11 +9,13 @@ need the whole rule set (duplicate ids, unknown segments) live in loader.py.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import Any
 
+import regex
+
 from tracsh.lang import nodes as n
+from tracsh.lang import values
 from tracsh.lang.errors import Diagnostic, diagnostic_at
 from tracsh.lang.functions import FUNCTIONS
 
@@ -146,8 +148,8 @@ def _problems(node: Any) -> Iterator[tuple[Any, str]]:
         pattern = node.right
         if isinstance(pattern, n.Literal) and isinstance(pattern.value, str):
             try:
-                re.compile(pattern.value)
-            except re.error as err:
+                values.pattern(pattern.value)
+            except regex.error as err:
                 yield pattern, f"invalid regular expression after `matches`: {err}"
     elif isinstance(node, n.InList):
         options = node.options

@@ -336,14 +336,30 @@ class _Layout:
         self, indent: str, head: str, obj: n.ObjectExpr, span: n.Span, tail: str = ""
     ) -> list[Line]:
         """``head {`` then one ``"key": value`` line per pair, then ``}``."""
-        lines = [Line(f"{indent}{head} {{", span.line, span.line)]
-        last = len(obj.pairs) - 1
-        for index, (key, value) in enumerate(obj.pairs):
-            comma = "" if index == last else ","
-            pair = f"{indent}  {printer.string(key)}: {printer.text(value)}{comma}"
-            lines.append(Line(pair, *_lines_of(value, span)))
-        end = obj.span.end_line or span.end_line or span.line
-        lines.append(Line(f"{indent}}}{tail}", end, span.end_line or end))
+        return self.value_lines(indent, f"{head} ", obj, tail, span)
+
+    def value_lines(
+        self, indent: str, prefix: str, node: Any, suffix: str, span: n.Span
+    ) -> list[Line]:
+        """A value on one line, or an object or list broken one entry a line.
+
+        Entries that are still too long are broken the same way, inside out.
+        """
+        first, last = _lines_of(node, span)
+        single = f"{indent}{prefix}{printer.text(node)}{suffix}"
+        if len(single) <= WIDTH or not _breakable(node):
+            return [Line(single, first, last)]
+        if isinstance(node, n.ObjectExpr):
+            opening, closing = "{", "}"
+            entries = [(f"{printer.string(k)}: ", v) for k, v in node.pairs]
+        else:
+            opening, closing = "[", "]"
+            entries = [("", item) for item in node.items]
+        lines = [Line(f"{indent}{prefix}{opening}", first, first)]
+        for index, (key, value) in enumerate(entries):
+            comma = "" if index == len(entries) - 1 else ","
+            lines += self.value_lines(indent + "  ", key, value, comma, span)
+        lines.append(Line(f"{indent}{closing}{suffix}", last, last))
         return lines
 
     # --- segments and journeys -----------------------------------------------------
@@ -455,6 +471,12 @@ def _rule_outcome(step: n.ExpectRule) -> str:
     if step.stat == "fired" and step.op == "==":
         return f"fired {step.count} time" + ("" if step.count == 1 else "s")
     return f"{step.stat} {step.op} {step.count}"
+
+
+def _breakable(node: Any) -> bool:
+    if isinstance(node, n.ObjectExpr):
+        return bool(node.pairs)
+    return isinstance(node, n.ListExpr) and bool(node.items)
 
 
 def _lines_of(node: Any, fallback: n.Span) -> tuple[int, int]:

@@ -269,13 +269,15 @@ def _check_cycles(ruleset: RuleSet) -> None:
             for node, _ in n.walk(rule.node)
             if isinstance(node, n.Emit) and node.delay is None and node.at is None
         }
+    # Index rules by the event types they accept, so only emitting rules cost.
+    accepting: dict[str, list[str]] = {}
+    for rule_id, accepted in types.items():
+        for event_type in accepted or ():
+            accepting.setdefault(event_type, []).append(rule_id)
     edges = {
-        rule_id: [
-            other
-            for other, accepted in types.items()
-            if accepted is not None and emitted & accepted
-        ]
+        rule_id: sorted({other for t in emitted for other in accepting.get(t, ())})
         for rule_id, emitted in emits.items()
+        if emitted
     }
     for cycle in _cycles(edges):
         rule = ruleset.rule(cycle[0])

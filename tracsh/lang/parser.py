@@ -239,8 +239,10 @@ def _bad_character(err: UnexpectedCharacters, text: str, path: str) -> Diagnosti
         )
     elif char == "=" and text[err.pos_in_stream : err.pos_in_stream + 2] != "==":
         message = "`=` assigns a value; to compare, write `==`"
-    else:
+    elif char.isprintable():
         message = f"unexpected character `{char}`"
+    else:
+        message = f"unexpected character U+{ord(char):04X}, which rules cannot contain"
     span = n.Span(err.line, err.column, err.line, err.column + 1)
     return diagnostic_at(path, text, span, message)
 

@@ -15,6 +15,7 @@ from lark import Token, Transformer, v_args
 
 from tracsh.lang import nodes as n
 from tracsh.lang.errors import Diagnostic, diagnostic_at
+from tracsh.lang.values import INT_LIMIT
 
 CONDITION_TYPES = (
     n.Compare, n.InList, n.TextTest, n.Between, n.Presence, n.InSegment, n.Truthy,
@@ -570,10 +571,19 @@ class ToNodes(Transformer):
         return n.Literal(unescape(children[0]), span=span_of(meta))
 
     def int(self, meta, children):
-        return n.Literal(int(children[0]), span=span_of(meta))
+        text = str(children[0])
+        value = int(text) if len(text) <= 19 else None
+        if value is None or value > INT_LIMIT:
+            self.error(children[0], f"this number is larger than {INT_LIMIT}", True)
+            value = 0
+        return n.Literal(value, span=span_of(meta))
 
     def decimal(self, meta, children):
-        return n.Literal(float(children[0]), span=span_of(meta))
+        value = float(children[0])
+        if value == float("inf"):
+            self.error(children[0], "this number is too large to use", True)
+            value = 0.0
+        return n.Literal(value, span=span_of(meta))
 
     def true(self, meta, children):
         return n.Literal(True, span=span_of(meta))
@@ -594,6 +604,10 @@ class ToNodes(Transformer):
 
     def make_duration(self, amount: str, unit: str, meta: Any) -> n.Duration:
         """A Duration of ``amount`` (int when written as one) ``unit``s."""
+        if len(amount) > 12:
+            # Any duration this long is over the checker's limit anyway.
+            self.error(meta, "this duration is too long to use")
+            amount = "0"
         number: int | float = float(amount) if "." in amount else int(amount)
         if unit == "year":
             number, unit = number * DAYS_PER_YEAR, "day"
@@ -622,5 +636,6 @@ def _path_part(token: Token) -> str | int:
     if token.type == "STRING":
         return unescape(token)
     if token.type == "INT":
-        return int(token)
+        # An index past any list a document can hold is simply never found.
+        return int(token) if len(token) <= 18 else 10**18
     return str(token)

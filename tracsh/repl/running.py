@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tracsh.delivery.renderer import Renderer
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.pipeline import EngineSettings
 from tracsh.errors import UserError
@@ -138,7 +139,8 @@ def dry_run(workspace: Workspace) -> DryRun:
     session = _with_id(docs.session, "repl-session")
     event = _event(docs.event, profile, session)
     settings = EngineSettings(session_timeout=workspace.config.session.timeout)
-    with Sandbox(book, settings) as sandbox:
+    renderer = Renderer(workspace.config)
+    with Sandbox(book, settings, renderer) as sandbox:
         if profile is not None and session is not None:
             session.setdefault("profile", {"id": profile["id"]})
         sandbox.seed(profile, session)

@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from tracsh.store import schema
+from tracsh.store.deliveries import DeliveryMixin
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
 from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
@@ -99,7 +100,7 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin):
+class Store(RecordsMixin, DeliveryMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
@@ -157,17 +158,17 @@ class Store(RecordsMixin):
             self._run("PRAGMA query_only = ON")
             self._check_readonly_schema()
             return
-        # WAL lets a read-only watcher read while the engine writes; with WAL,
-        # synchronous=NORMAL syncs only at checkpoints: a power cut may lose the
-        # last commits but never corrupts the file, and a crash of the process
-        # alone loses nothing. "full" syncs on every commit instead.
-        self._run("PRAGMA journal_mode = WAL")
-        self._run(f"PRAGMA synchronous = {synchronous.upper()}")
         try:
+            # WAL lets a read-only watcher read while the engine writes; with
+            # WAL, synchronous=NORMAL syncs only at checkpoints: a power cut may
+            # lose the last commits but never corrupts the file, and a crash of
+            # the process alone loses nothing. "full" syncs on every commit.
+            self._run("PRAGMA journal_mode = WAL")
+            self._run(f"PRAGMA synchronous = {synchronous.upper()}")
             schema.migrate(self.db)
         except sqlite3.DatabaseError as err:
             raise StoreError(
-                f"{self.path}: cannot prepare the database: {err}"
+                f"{self.path}: cannot use this file as a tracsh database: {err}"
             ) from err
 
     def _check_readonly_schema(self) -> None:
