@@ -148,13 +148,16 @@ def test_fire_is_a_dry_run_that_writes_nothing(workspace, project):
     respond(workspace, ".profile p1")
     respond(workspace, '.event {"type": "purchase"}')
     shown = respond(workspace, ".fire")
-    assert 'dry run: event "purchase" for profile p1; nothing is written' in shown
+    assert (
+        'dry run: event "purchase" at 2024-05-01T10:01:00+00:00 for profile p1; '
+        "nothing is written"
+    ) in shown
     assert "shop:8\n    profile.counters.purchases = 2" in shown
     assert "thanks — false: profile.visits > 3 is false" in shown
     assert "~ profile.counters.purchases: 1 -> 2" in shown
     assert digest(project / "tracsh.db") == before
-    # The event happens now, long after the stored visit: a new visit, the second.
-    assert "profile.visits > 3 — 2 > 3" in respond(workspace, ".why thanks")
+    # Without a time, the event comes a minute after the profile was last seen.
+    assert "profile.visits > 3 — 1 > 3" in respond(workspace, ".why thanks")
 
 
 def test_typed_forms_join_and_replace(workspace, tmp_path):

@@ -34,8 +34,8 @@ test "counts"
 end
 """
 PROMPT = "tracsh> "
-END_OF_INPUT = "\x1b>"
-"""Escape then ``>``: the end of the whole input in prompt_toolkit's Emacs keys."""
+END_OF_LINE = "\x05"
+"""Ctrl-E: the end of the line, in prompt_toolkit's Emacs keys."""
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_a_multi_line_rule_with_a_mistake_fixed_in_place(repl):
     repl.expect_exact("unknown action `sned`; did you mean `send`?")
     # The validator put the cursor on the mistake: replace the word there.
     repl.send("\x1b[3~" * 4 + "send")
-    repl.send(END_OF_INPUT + "\r")
+    repl.send(END_OF_LINE + "\r")
     repl.send("end\r")
     repl.expect_exact('added rule "big order"')
     repl.expect_exact(PROMPT)

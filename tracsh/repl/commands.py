@@ -82,10 +82,18 @@ def _load_bodies() -> None:
     from tracsh.repl import documents, rulecmds, running  # noqa: F401
 
 
+ORDER = (
+    "event", "profile", "session", "eval", "explain", "fire", "why", "load", "rules",
+    "show", "test", "stats", "save", "help", "quit",
+)  # fmt: skip
+"""The order ``.help`` lists commands in: documents, then running, then rules."""
+
+
 def commands() -> list[ReplCommand]:
     """Every command, in the order ``.help`` lists them."""
     _load_bodies()
-    return list(COMMANDS.values())
+    rank = {name: index for index, name in enumerate(ORDER)}
+    return sorted(COMMANDS.values(), key=lambda c: rank.get(c.name, len(rank)))
 
 
 INTRO = """\

@@ -73,7 +73,7 @@ def event(workspace: Workspace, argument: str) -> str:
 @repl_command(
     "profile",
     "[JSON | @FILE | ID | none]",
-    "show or set the current profile (an id also picks its latest session)",
+    "show or set the current profile (an id brings its latest session)",
     "profiles",
 )
 def profile(workspace: Workspace, argument: str) -> str:

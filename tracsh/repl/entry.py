@@ -69,9 +69,39 @@ def read(text: str) -> Entry:
         return Entry(kind, _command_complete(text))
     start = "start" if kind == "forms" else "condition_input"
     if unfinished(text, start):
-        return Entry(kind, False)
+        return Entry(kind, False, _early_error(text, kind, start))
     errors = [d for d in _problems(text, kind) if d.is_error]
     return Entry(kind, True, errors[0] if errors else None)
+
+
+_ENDINGS = {
+    "forms": ("\nend", " then stop", "\nthen stop\nend", "\nstop\nend", " 1 then stop"),
+    "condition": (" 1", " true", ")", " 1)"),
+}
+"""Endings tried on unfinished input, to check what is already written."""
+
+
+def _early_error(text: str, kind: str, start: str) -> Diagnostic | None:
+    """A mistake in what is typed so far (an unknown root, say), found by ending
+    the input as it might be ended and checking that; None when no ending fits."""
+    for ending in _ENDINGS[kind]:
+        trial = text.rstrip() + ending
+        if unfinished(trial, start):
+            continue
+        errors = [d for d in _problems(trial, kind) if d.is_error]
+        inside = [d for d in errors if _within(d, text)]
+        if errors and not inside:
+            continue
+        return inside[0] if inside else None
+    return None
+
+
+def _within(problem: Diagnostic, text: str) -> bool:
+    """Whether the problem lies in ``text`` itself, not in an ending added to it."""
+    lines = text.rstrip().split("\n")
+    if problem.line != len(lines):
+        return problem.line < len(lines)
+    return problem.column <= len(lines[-1])
 
 
 def _problems(text: str, kind: str) -> list[Diagnostic]:

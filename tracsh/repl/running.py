@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tracsh.delivery.renderer import Renderer
@@ -22,6 +22,7 @@ from tracsh.lang.errors import RuleError
 from tracsh.lang.explain import explain_condition, render
 from tracsh.lang.loader import load_condition
 from tracsh.lang.scope import MISSING
+from tracsh.lang.values import parse_time
 from tracsh.repl.commands import repl_command, run_command
 from tracsh.repl.entry import kind_of
 from tracsh.repl.workspace import Workspace
@@ -121,8 +122,7 @@ class DryRun:
 @repl_command(
     "fire",
     "",
-    "dry-run the current event through the rules: actions, profile changes; "
-    "writes nothing",
+    "dry-run the event: what fires, what changes; writes nothing",
 )
 def fire(workspace: Workspace, argument: str) -> str:
     """Run the event against copies of the profile and session, and report."""
@@ -177,6 +177,8 @@ def _event(given: Any, profile: dict | None, session: dict | None) -> dict:
     if session is not None:
         record["session"] = {"id": session["id"]}
     record.setdefault("source", "repl")
+    if "time" not in record and "timestamp" not in record:
+        record["time"] = _next_moment(profile)
     now = datetime.now(UTC).isoformat()
     try:
         return normalize_event(record, received=now)
@@ -184,12 +186,22 @@ def _event(given: Any, profile: dict | None, session: dict | None) -> dict:
         raise UserError(f"the current event cannot be used: {err}") from None
 
 
+def _next_moment(profile: dict | None) -> str:
+    """When an event without a time happens: a minute after the profile was last
+    seen, so a stored profile meets it as its next event would; else now."""
+    seen = parse_time(str(profile.get("last_seen"))) if profile else None
+    if seen is None:
+        return datetime.now(UTC).isoformat()
+    return (seen + timedelta(minutes=1)).isoformat()
+
+
 def describe_run(workspace: Workspace, run: DryRun) -> str:
     """The dry run for people: fired rules and actions, what did not fire and why."""
     outcome = run.outcome
     who = outcome.profile_id + (" (new)" if outcome.new_profile else "")
     lines = [
-        f'dry run: event "{run.event["type"]}" for profile {who}; nothing is written'
+        f'dry run: event "{run.event["type"]}" at {run.event["time"]} '
+        f"for profile {who}; nothing is written"
     ]
     fired = outcome.fired
     lines.append("fired:" if fired else "fired: none")

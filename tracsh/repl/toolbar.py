@@ -16,15 +16,15 @@ def toolbar(workspace: Workspace) -> FormattedText:
     parts = [
         ("", f" {len(ruleset.rules)} rules"),
         ("", f" · event {event}"),
-        ("", f" · profile {_id(docs.profile, 'new visitor')}"),
-        ("", f" · session {_id(docs.session, 'new visit')}"),
-        ("", "   "),
+        ("", f" · profile {_id(docs.profile, '(new)')}"),
+        ("", f" · session {_id(docs.session, '(new)')}"),
+        ("", "  "),
         ("class:bottom-toolbar.key", "Enter"),
-        ("", " run/continue "),
+        ("", " run  "),
         ("class:bottom-toolbar.key", "Alt-Enter"),
-        ("", " new line "),
+        ("", " new line  "),
         ("class:bottom-toolbar.key", "Tab"),
-        ("", " complete "),
+        ("", " complete  "),
         ("class:bottom-toolbar.key", ".help"),
     ]
     if not ruleset.ok:

@@ -39,8 +39,8 @@ class Documents:
 
 
 def default_event() -> dict:
-    """The event the REPL starts with: a page view, now."""
-    return {"type": "page-view", "time": datetime.now(UTC).isoformat()}
+    """The event the REPL starts with: a page view (timed when it fires)."""
+    return {"type": "page-view"}
 
 
 class Workspace:
