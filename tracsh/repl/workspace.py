@@ -74,7 +74,7 @@ class Workspace:
             if problem is not None:
                 problems.append(problem)
             else:
-                sources[str(path)] = text or ""
+                sources[_shown_path(path)] = text or ""
         self.sources = sources
         self.changed()
         return problems + self.ruleset().diagnostics
@@ -206,6 +206,14 @@ class Workspace:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the current directory when it is under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _defines(text: str, kind: type, name: str) -> bool:
