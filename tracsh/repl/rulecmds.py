@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tracsh.errors import UserError
-from tracsh.lang import printer
 from tracsh.lang.compile import required_event_types
 from tracsh.lang.errors import RuleError, source_line
 from tracsh.repl.commands import repl_command
@@ -90,8 +89,3 @@ def save(workspace: Workspace, argument: str) -> str:
         message = f"{path} does not parse, so nothing was saved:\n{err.render()}"
         raise UserError(message) from None
     return f"saved {count} form(s) to {path}"
-
-
-def quoted(name: str) -> str:
-    """A rule id as the language writes it."""
-    return printer.string(name)

@@ -12,7 +12,7 @@ from typing import Any
 from tracsh.engine.outcome import Outcome
 from tracsh.lang import nodes as n
 from tracsh.lang import printer
-from tracsh.lang.explain import Trace, explain_condition, explain_expr, render
+from tracsh.lang.explain import explain_condition, explain_expr, render
 from tracsh.lang.format import expectation as expectation_text
 from tracsh.lang.scope import MISSING, Scope
 
@@ -276,6 +276,3 @@ def _unique(items: list[str]) -> list[str]:
 def describe(step: Any) -> str:
     """An expectation as it is written in the test (without ``expect``)."""
     return expectation_text(step)
-
-
-__all__ = ["State", "Trace", "Verdict", "check", "describe"]
