@@ -92,10 +92,14 @@ def _message(error: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run tracsh with ``argv`` (default: the process arguments)."""
+    """Run tracsh with ``argv`` (default: the process arguments).
+
+    With no arguments at all tracsh starts the REPL, as ``tracsh repl`` does.
+    """
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        given = sys.argv[1:] if argv is None else argv
+        args = parser.parse_args(given or ["repl"])
     except KeyboardInterrupt:
         print("tracsh: interrupted", file=sys.stderr)
         return 130

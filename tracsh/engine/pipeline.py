@@ -51,6 +51,14 @@ def once_owner(once: nodes.Once, scope: Scope) -> str:
     return session_id if visits <= 1 else f"{session_id}#{visits}"
 
 
+RuleWatch = Callable[[CompiledRule, Scope, "bool | None", "str | None"], None]
+"""``watch(rule, scope, truth, held)``: a candidate rule was decided for an event.
+
+``held`` says why the rule was not evaluated at all (its source, its cooldown);
+``truth`` is then None. The scope's documents are the live ones: copy them.
+"""
+
+
 @dataclass
 class EngineSettings:
     """How the pipeline behaves; the defaults are system.md's."""
@@ -79,6 +87,8 @@ class Engine:
         self.book = book
         self.settings = settings or EngineSettings()
         self.renderer = renderer
+        self.watch: RuleWatch | None = None
+        """Told about every candidate rule as it is decided (tests, dry runs)."""
 
     def process_batch(self, events: list[dict]) -> list[Outcome]:
         """Process ``events`` in order and commit them in one transaction."""
@@ -156,10 +166,13 @@ class Engine:
         emitted: list[dict] = []
         for rule in self.book.candidates(event["type"]):
             if rule.node.source is not None and rule.node.source != source_id:
+                self._tell(rule, scope, None, f"only for source {rule.node.source!r}")
                 continue
             if self._cooling(work, rule, scope):
+                self._tell(rule, scope, None, "held back by its `once per` option")
                 continue
             truth = self._evaluate(work, rule, scope, outcome)
+            self._tell(rule, scope, truth, None)
             if truth is not True:
                 continue
             firing = self._fire(work, rule, scope, outcome)
@@ -167,6 +180,12 @@ class Engine:
             if firing.stop:
                 break
         return emitted
+
+    def _tell(
+        self, rule: CompiledRule, scope: Scope, truth: bool | None, held: str | None
+    ) -> None:
+        if self.watch is not None:
+            self.watch(rule, scope, truth, held)
 
     def _evaluate(
         self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome

@@ -58,9 +58,13 @@ class Checker:
         return self.diagnostics
 
     def check_form(self, form: Any) -> None:
-        """Check one rule, segment or journey."""
+        """Check one rule, segment, journey or rule test."""
         if isinstance(form, n.Journey):
             self.check_journey(form)
+            return
+        if isinstance(form, n.RuleTest):
+            for child in n.children(form):
+                self.check_tree(child)
             return
         self.check_tree(form.condition)
         for action in getattr(form, "actions", ()):
@@ -157,14 +161,6 @@ def _problems(node: Any) -> Iterator[tuple[Any, str]]:
             (
                 f"this duration is longer than {MAX_DURATION // 86400 // 365:,} years, "
                 "the longest tracsh can add to a time"
-            ),
-        )
-    elif isinstance(node, n.Tql):
-        yield (
-            node,
-            (
-                "`tql` conditions need the Tracardi translator, which is not part of "
-                "this build; write the condition in tracsh's own language"
             ),
         )
 
