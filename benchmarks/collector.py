@@ -180,12 +180,33 @@ def start(command: list[str], cwd: Path) -> tuple[subprocess.Popen, int]:
     return process, int(line.rsplit(":", 1)[1])
 
 
+async def events_per_batch(port: int) -> float | None:
+    """Events per transaction so far, from tracsh's /metrics (None elsewhere)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    text = (await reader.read()).decode()
+    writer.close()
+    figures = dict(
+        line.split()[:2]
+        for line in text.splitlines()
+        if line.startswith("tracsh_events_per_batch_")
+    )
+    if "tracsh_events_per_batch_count" not in figures:
+        return None
+    count = float(figures["tracsh_events_per_batch_count"])
+    return float(figures["tracsh_events_per_batch_sum"]) / count if count else None
+
+
 def measure(name: str, command: list[str], cwd: Path, args) -> dict:
     process, port = start(command, cwd)
     try:
         asyncio.run(throughput(port, args))  # warm up: imports, caches, profiles
         found = {"throughput": asyncio.run(throughput(port, args))}
         found["rate"] = asyncio.run(at_rate(port, args))
+        if name == "tracsh":
+            found["per_batch"] = asyncio.run(events_per_batch(port))
     finally:
         process.terminate()
         process.wait(30)
@@ -240,6 +261,7 @@ def main() -> None:
     ratio = ours["throughput"]["events_per_s"] / base["throughput"]["events_per_s"]
     p99 = ours["rate"]["p99_ms"]
     print(f"tracsh / minimal throughput: {ratio:.0%} (goal: at least 25%)")
+    print(f"tracsh events per transaction over the run: {ours['per_batch']:.1f}")
     print(f"tracsh p99 at {args.rate:,} events/s: {p99:.2f} ms (goal: under 10 ms)")
 
 
