@@ -12,6 +12,7 @@ HEADLESS = [
     "tracsh.lang.loader",
     "tracsh.lang.compile",
     "tracsh.lang.reference",
+    "tracsh.lang.sql",
     "tracsh.store",
     "tracsh.inputs",
     "tracsh.engine.pipeline",
