@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from tracsh.store import ReadOnlyError, Store, StoreError
+from tracsh.store import SCHEMA_VERSION, ReadOnlyError, Store, StoreError
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def event(event_id, event_type="view", profile_id="p1", **fields):
 
 
 def test_a_new_file_is_in_wal_mode_at_the_latest_schema(tmp_path, store):
-    assert store.schema_version == 2
+    assert store.schema_version == SCHEMA_VERSION
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
 

@@ -24,6 +24,7 @@ TABLES = (
     "rejects",
     "rule_stats",
     "rule_fired",
+    "timers",
 )
 """Every table the store owns, in creation order."""
 
@@ -129,6 +130,28 @@ def _create_indexes(db: sqlite_utils.Database) -> None:
         db[table].create_index(columns, index_name=name, if_not_exists=True)
 
 
+_V3_TIMERS = """
+CREATE TABLE IF NOT EXISTS timers (
+    key TEXT PRIMARY KEY,
+    due TEXT NOT NULL,
+    profile_id TEXT,
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    created TEXT
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due, key);
+CREATE INDEX IF NOT EXISTS timers_profile ON timers (profile_id);
+"""
+
+
+def _create_timers(db: sqlite_utils.Database) -> None:
+    """v3: timers, the internal events that fall due later (journey steps and
+    ``emit … in/at``). Self-contained: it only adds the table and its indexes."""
+    for statement in _V3_TIMERS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step: the version it produces, what it does, and the function."""
@@ -141,6 +164,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create the tables", _create_tables),
     Migration(2, "index events, outbox, sessions and aliases", _create_indexes),
+    Migration(3, "add timers for journey steps and scheduled events", _create_timers),
 )
 """Every migration in order; the last one's version is the code's schema version."""
 

@@ -17,10 +17,13 @@ from typing import Any
 
 import sqlite_utils
 
+from tracsh.lang.sql.functions import install_functions
 from tracsh.store import schema
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
+from tracsh.store.people import PeopleMixin
 from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
+from tracsh.store.timers import TimersMixin
 
 Tracer = Callable[[str, Any], None]
 """Called with each SQL statement and its parameters before it runs."""
@@ -99,7 +102,7 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin):
+class Store(RecordsMixin, TimersMixin, PeopleMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
@@ -153,6 +156,8 @@ class Store(RecordsMixin):
             raise StoreError(
                 f'synchronous: expected "normal" or "full", got {synchronous!r}'
             )
+        # Conditions written as SQL (tracsh.lang.sql) call these functions.
+        install_functions(self.conn)
         if self.readonly:
             self._run("PRAGMA query_only = ON")
             self._check_readonly_schema()
