@@ -1,7 +1,9 @@
 """``tracsh replay``: run files of past events through the rules into the store.
 
 The clock is each event's own time, so weeks of history replay in seconds and
-``now`` in a rule means the moment the event happened. Rules are loaded and
+``now`` in a rule means the moment the event happened; a timer (a journey step,
+a scheduled event) fires before the first event at or after its time, and
+``--until`` fires those still due by then once the files are read. Rules are loaded and
 checked before any event is read; a rule error stops the command.
 """
 
@@ -12,6 +14,7 @@ import json
 from pathlib import Path
 
 from tracsh.cli import project
+from tracsh.cli.evaluate import clock
 from tracsh.cli.progress import progress_for
 from tracsh.cli.registry import command
 from tracsh.engine.summary import Summary
@@ -39,6 +42,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--batch", type=int, default=BATCH, metavar="N", help="events per transaction"
+    )
+    parser.add_argument(
+        "--until",
+        metavar="ISO-TIME",
+        help="then fire the timers (journey steps, scheduled events) due by then",
     )
 
 
@@ -80,6 +88,7 @@ def replay(args: argparse.Namespace) -> int:
     for path in args.files:
         if str(path) != "-" and not path.is_file():
             raise UserError(f"no such file: {path}")
+    until = None if args.until is None else clock(args.until, "--until")
     config = project.config_of(args)
     book = project.load_rulebook(args, config)
     summary = Summary()
@@ -87,6 +96,9 @@ def replay(args: argparse.Namespace) -> int:
         engine = project.build_engine(store, book, config)
         with progress_for(args.files) as bar:
             _feed(engine, store, args.files, args, summary, bar)
+        if until is not None:
+            for outcome in engine.scheduler.run_due(until):
+                summary.add(outcome, internal=True)
         summary.finish()
         data = summary.as_dict(store.segment_sizes())
     if args.json:

@@ -21,6 +21,7 @@ from tracsh.lang.sql.functions import install_functions
 from tracsh.store import schema
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
+from tracsh.store.journeys import JourneysMixin
 from tracsh.store.people import PeopleMixin
 from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
 from tracsh.store.timers import TimersMixin
@@ -102,7 +103,7 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin, TimersMixin, PeopleMixin):
+class Store(RecordsMixin, TimersMixin, PeopleMixin, JourneysMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
@@ -497,6 +498,7 @@ class Store(RecordsMixin, TimersMixin, PeopleMixin):
             "rejects": self._count("rejects"),
             "outbox": self._count("outbox"),
             "rules": self._count("rule_stats"),
+            "timers": self._count("timers"),
         }
         for status in OUTBOX_STATUSES:
             figures[f"outbox_{status}"] = 0

@@ -58,11 +58,14 @@ def to_sql(
     now: datetime,
     label: str = "<condition>",
     why: str = "",
+    first: int = 1,
 ) -> SqlCondition:
     """``node`` as SQLite over the root documents in ``columns`` (root -> SQL).
 
-    Raises SqlRefused for what cannot run in SQL (see lower_condition).
+    Parameters are numbered ``?first``, ``?first+1``…, so the text can sit in a
+    statement that numbers other parameters before it. Raises SqlRefused for
+    what cannot run in SQL (see lower_condition).
     """
     form = lower_condition(node, frozenset(columns), now, label, why)
-    text, params = write_sqlite(form, columns)
+    text, params = write_sqlite(form, columns, first)
     return SqlCondition(text, tuple(params), form)

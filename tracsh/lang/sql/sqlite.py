@@ -46,8 +46,10 @@ def json_path(parts: tuple[str | int, ...]) -> str:
 class SqliteWriter:
     """Writes intermediate-form nodes as SQLite; collects the parameters."""
 
-    def __init__(self, columns: dict[str, str]) -> None:
+    def __init__(self, columns: dict[str, str], first: int = 1) -> None:
         self.columns = columns
+        self.first = first
+        """The number of the first parameter (``?first``)."""
         self.params: list[Any] = []
         self.aliases = itertools.count(1)
         self.element: tuple[str, str] | None = None
@@ -67,7 +69,7 @@ class SqliteWriter:
     def write_Param(self, node: f.Param) -> str:
         # Numbered, so a written operand can appear twice in the text.
         self.params.append(node.value)
-        return f"?{len(self.params)}"
+        return f"?{self.first + len(self.params) - 1}"
 
     def write_Const(self, node: f.Const) -> str:
         if node.value is None:
@@ -187,7 +189,9 @@ class SqliteWriter:
         )
 
 
-def write_sqlite(node: Any, columns: dict[str, str]) -> tuple[str, list[Any]]:
-    """The SQLite text of ``node`` and its parameters, in order."""
-    writer = SqliteWriter(columns)
+def write_sqlite(
+    node: Any, columns: dict[str, str], first: int = 1
+) -> tuple[str, list[Any]]:
+    """The SQLite text of ``node`` and its parameters, numbered from ``first``."""
+    writer = SqliteWriter(columns, first)
     return writer.write(node), writer.params
