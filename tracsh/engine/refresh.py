@@ -60,11 +60,10 @@ def refresh_segment(store: Any, segment: Any, now: datetime) -> Refreshed:
     Raises SqlRefused when the condition cannot run over stored profiles.
     """
     started = time.perf_counter()
-    label = f"segment {segment.name!r}"
-    if getattr(segment, "path", None):
-        label = f"{segment.path}:{segment.line}: {label}"
+    label = getattr(segment, "path", None) or "<rules>"
+    why = f" in segment {segment.name!r}{WHY}"
     condition = to_sql(
-        segment.node.condition, {"profile": "doc"}, now, label, WHY, first=2
+        segment.node.condition, {"profile": "doc"}, now, label, why, first=2
     )
     member = nodes.InSegment(segment.name)
     held = to_sql(member, {"profile": "doc"}, now, first=2 + len(condition.params))
