@@ -8,6 +8,7 @@ an equality test can use an expression index.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 
@@ -196,3 +197,78 @@ def test_integers_beyond_64_bits_compare_exactly(worlds, condition, profile, tru
     row = worlds.add({"profile": profile})
     node = load_condition(condition.replace("1e20", "100000000000000000000.0"))
     assert worlds.truths(node, NOW, [row]) == [truth]
+
+
+ARRAYS = [
+    # (stored tags, `profile.tags contains "vip"`, `"vip" in profile.tags`)
+    (["vip"], "true", "true"),
+    (["a", "vip", "b"], "true", "true"),
+    (["vipx", "xvip"], "false", "false"),
+    (['a","vip'], "false", "false"),  # the quote is escaped inside the string
+    (['x\\",\\"vip'], "false", "false"),
+    ([["vip"]], "false", "false"),  # nested: the element is a list, not the text
+    ([{"vip": 1}], "false", "false"),
+    ([None], "unknown", "unknown"),
+    ([None, "vip"], "true", "true"),
+    (["a,null,b"], "false", "false"),  # looks like a null to a text search
+    (["[vip]", "{"], "false", "false"),
+    ([1, True, "VIP"], "false", "false"),
+    ([], "false", "false"),
+    ("vip", "true", "unknown"),  # text: `contains` is a substring test
+    ({"vip": 1}, "unknown", "unknown"),
+]
+
+
+@pytest.mark.parametrize(("tags", "contains", "member"), ARRAYS)
+def test_a_text_in_an_array_is_found_exactly(worlds, tags, contains, member):
+    row = worlds.add({"profile": {"tags": tags, "segments": tags}})
+    assert worlds.truths(load_condition('profile.tags contains "vip"'), NOW, [row]) == [
+        contains
+    ]
+    assert worlds.truths(load_condition('"vip" in profile.tags'), NOW, [row]) == [
+        member
+    ]
+    segment = worlds.truths(load_condition('profile in segment "vip"'), NOW, [row])
+    assert segment == ["true" if isinstance(tags, list) and "vip" in tags else "false"]
+
+
+@pytest.mark.parametrize(
+    "name", ["vip", 'say "hi"', "back\\slash", "é", "tab\there", ""]
+)
+def test_segment_names_of_any_text_are_found(worlds, name):
+    rows = [
+        worlds.add({"profile": {"segments": segments}})
+        for segments in ([name], ["other", name], ["other"], [f"x{name}"], [[name]])
+    ]
+    condition = load_condition(f"profile in segment {json.dumps(name)}")
+    found = worlds.truths(condition, NOW, rows)
+    assert found == ["true", "true", "false", "false", "false"]
+
+
+TIMES = [
+    # (stored text, truth of `profile.t < date("2024-05-01T10:00:00Z")`)
+    ("2024-05-01T09:59:59+00:00", "true"),
+    ("2024-05-01T09:59:59.999999+00:00", "true"),
+    ("2024-05-01T10:00:00+00:00", "false"),
+    ("2024-05-01T10:00:00.000001+00:00", "false"),
+    ("2024-05-01T10:00:00.000000+00:00", "false"),  # not how tracsh writes it
+    ("2024-05-01T11:59:59+02:00", "true"),  # an offset: read by Python
+    ("2024-05-01T09:00:00Z", "true"),
+    ("2024-05-01", "true"),
+    ("2024-02-30T00:00:00+00:00", "unknown"),  # no such day
+    ("2024-05-01T24:00:00+00:00", "unknown"),
+    ("0000-01-01T00:00:00+00:00", "unknown"),  # year 0 does not exist
+    ("2024-05-01T09:60:00+00:00", "unknown"),
+    ("2024-5-1T09:00:00+00:00", "unknown"),
+    ("yesterday", "unknown"),
+]
+
+
+@pytest.mark.parametrize(("text", "truth"), TIMES)
+def test_stored_time_text_compares_as_the_language_reads_it(worlds, text, truth):
+    row = worlds.add({"profile": {"t": text}})
+    for condition, want in (
+        ('profile.t < date("2024-05-01T10:00:00Z")', truth),
+        ('date("2024-05-01T10:00:00Z") > profile.t', truth),
+    ):
+        assert worlds.truths(load_condition(condition), NOW, [row]) == [want]

@@ -1,14 +1,15 @@
 """``tracsh segment refresh``: live segments re-evaluated over the whole store in SQL.
 
-Each segment's condition is compiled to SQL (tracsh.lang.sql) and two UPDATE
-statements add the segment to the profiles that now match and take it from
-those that no longer do, without loading a profile into Python. The profiles
+Each segment's condition is compiled to SQL (tracsh.lang.sql); one scan finds
+the profiles that enter and the members that leave, and only those are
+updated, without loading a profile into Python. The profiles
 that changed then get their ``segment-entered`` / ``segment-left`` events
 through the engine, as internal events, in the same transaction.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,18 +28,25 @@ WHY = (
     "is processed)"
 )
 
+_SCAN = (
+    "SELECT json_group_array(id) FILTER (WHERE code = 1), "
+    "json_group_array(id) FILTER (WHERE code = 2), count(*) FILTER (WHERE code = 3) "
+    "FROM (SELECT id, CASE WHEN {member} THEN 2 + (({condition}) IS 1) "
+    "ELSE ({condition}) IS 1 END AS code FROM profiles LIMIT -1)"
+)
+"""Per profile, once: 1 enters, 2 leaves, 3 stays, 0 is not a member. The
+``LIMIT`` keeps SQLite from copying ``code`` into each aggregate, which would
+decide every profile three times."""
 _ENTER = (
     "UPDATE profiles SET doc = json_set(doc, '$.segments', json(json_insert("
     "CASE WHEN json_type(doc, '$.segments') = 'array' "
-    "THEN json_extract(doc, '$.segments') ELSE '[]' END, '$[#]', ?1))) "
-    "WHERE ({condition}) IS 1 AND NOT ({member}) RETURNING id"
+    "THEN json_extract(doc, '$.segments') ELSE '[]' END, '$[#]', ?1))) WHERE id = ?2"
 )
 _LEAVE = (
     "UPDATE profiles SET doc = json_set(doc, '$.segments', json(("
     "SELECT json_group_array(CASE WHEN s.type IN ('array', 'object') "
     "THEN json(s.value) ELSE s.value END) FROM json_each(doc, '$.segments') AS s "
-    "WHERE NOT (s.type = 'text' AND s.value = ?1)))) "
-    "WHERE ({condition}) IS NOT 1 AND ({member}) RETURNING id"
+    "WHERE NOT (s.type = 'text' AND s.value = ?1)))) WHERE id = ?2"
 )
 
 
@@ -51,6 +59,7 @@ class Refreshed:
     left: list[str] = field(default_factory=list)
     members: int = 0
     seconds: float = 0.0
+    """CPU seconds the refresh took (SQLite runs in this process)."""
 
 
 def refresh_segment(store: Any, segment: Any, now: datetime) -> Refreshed:
@@ -59,24 +68,25 @@ def refresh_segment(store: Any, segment: Any, now: datetime) -> Refreshed:
     ``segment`` is a LoadedSegment or CompiledSegment (a name and a node).
     Raises SqlRefused when the condition cannot run over stored profiles.
     """
-    started = time.perf_counter()
+    started = time.process_time()
     label = getattr(segment, "path", None) or "<rules>"
     why = f" in segment {segment.name!r}{WHY}"
-    condition = to_sql(
-        segment.node.condition, {"profile": "doc"}, now, label, why, first=2
-    )
+    condition = to_sql(segment.node.condition, {"profile": "doc"}, now, label, why)
     member = nodes.InSegment(segment.name)
-    held = to_sql(member, {"profile": "doc"}, now, first=2 + len(condition.params))
-    params = (segment.name, *condition.params, *held.params)
+    held = to_sql(member, {"profile": "doc"}, now, first=1 + len(condition.params))
+    # One scan decides each profile once: membership (a text search skips most
+    # documents), then the condition. Only the changes are written.
     found = Refreshed(segment.name)
-    for sql, target in ((_ENTER, found.entered), (_LEAVE, found.left)):
-        text = sql.format(condition=condition.text, member=held.text)
-        target.extend(pid for (pid,) in store.db.execute(text, params))
-    alone = to_sql(member, {"profile": "doc"}, now)
-    found.members = store.db.execute(
-        f"SELECT count(*) FROM profiles WHERE {alone.text}", alone.params
-    ).fetchone()[0]
-    found.seconds = time.perf_counter() - started
+    scan = _SCAN.format(condition=condition.text, member=held.text)
+    entered, left, stays = store.db.execute(
+        scan, (*condition.params, *held.params)
+    ).fetchone()
+    found.entered, found.left = json.loads(entered), json.loads(left)
+    found.members = stays
+    found.members += len(found.entered)
+    store.conn.executemany(_ENTER, [(segment.name, pid) for pid in found.entered])
+    store.conn.executemany(_LEAVE, [(segment.name, pid) for pid in found.left])
+    found.seconds = time.process_time() - started
     return found
 
 

@@ -203,6 +203,22 @@ class AnyElement:
 
 
 @dataclass(frozen=True)
+class HasElementText:
+    """``AnyElement`` of "the element == text": a form a back end may shortcut.
+
+    The same three-valued answer as ``general`` (1 when an element is the text;
+    otherwise unknown when an element is null; otherwise 0), for a field the
+    caller made sure holds an array.
+    """
+
+    root: str
+    parts: tuple[str | int, ...]
+    text: Param
+    general: AnyElement
+    type: str = "truth"
+
+
+@dataclass(frozen=True)
 class HasText:
     """1 when the field is an array holding the text ``text``, else 0."""
 

@@ -10,6 +10,7 @@ fields or function calls.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import sqlite3
@@ -73,33 +74,36 @@ def compare(op: str, left: Any, right: Any) -> int | None:
     return _truth(values.compare(op, _decode(left), _decode(right), Report()))
 
 
-_PLANS: dict[bytes, tuple[Check, datetime, bool]] = {}
+_PLANS: dict[str, tuple[Check, datetime, bool]] = {}
 _PLAN_LIMIT = 512
 
 
-def bridge_plan(node: Any, now: datetime, segments: bool) -> bytes:
-    """The first argument of ``tracsh_test`` for a test rewritten by lower.py.
+def bridge_plan(node: Any, now: datetime, segments: bool) -> tuple[str, bytes]:
+    """The first two arguments of ``tracsh_test`` for a test lower.py rewrote.
 
     ``node`` reads its fields as ``event.f0``, ``event.f1``… in argument order;
-    with ``segments``, the last argument is the profile's ``segments``.
+    with ``segments``, the last argument is the profile's ``segments``. The
+    plan travels with the query, so any connection can run it; its key (a
+    digest of the plan) finds it compiled after the first row.
     """
-    return pickle.dumps((node, now, segments), protocol=pickle.HIGHEST_PROTOCOL)
+    blob = pickle.dumps((node, now, segments), protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.sha256(blob).hexdigest()[:24], blob
 
 
-def _plan(blob: bytes) -> tuple[Check, datetime, bool]:
-    found = _PLANS.get(blob)
+def _plan(key: str, blob: bytes) -> tuple[Check, datetime, bool]:
+    found = _PLANS.get(key)
     if found is None:
         node, now, segments = pickle.loads(blob)
         found = (compile_condition(node, "sql test"), now, segments)
         if len(_PLANS) >= _PLAN_LIMIT:
             _PLANS.clear()
-        _PLANS[blob] = found
+        _PLANS[key] = found
     return found
 
 
-def run_test(blob: bytes, *args: Any) -> int | None:
-    """``tracsh_test(plan, json…)``: run one test with the compiled evaluator."""
-    check, now, segments = _plan(blob)
+def run_test(key: str, blob: bytes, *args: Any) -> int | None:
+    """``tracsh_test(key, plan, json…)``: one test by the compiled evaluator."""
+    check, now, segments = _plan(key, blob)
     fields = list(args[:-1] if segments else args)
     event = {f"f{i}": _decode(text) for i, text in enumerate(fields)}
     profile: Any = MISSING

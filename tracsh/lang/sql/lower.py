@@ -174,8 +174,8 @@ class Lowering:
             if isinstance(item, n.Path) and item not in paths:
                 paths[item] = n.Path("event", (f"f{len(paths)}",))
         segments = any(isinstance(item, n.InSegment) for item, _ in n.walk(node))
-        plan = bridge_plan(_substitute(node, paths), self.now, segments)
-        args: list[Any] = [f.Param(plan, "plan")]
+        key, plan = bridge_plan(_substitute(node, paths), self.now, segments)
+        args: list[Any] = [f.Param(key, "text"), f.Param(plan, "plan")]
         args += [f.FieldJson(path.root, path.parts) for path in paths]
         if segments:
             args.append(f.FieldJson("profile", ("segments",)))

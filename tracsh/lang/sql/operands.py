@@ -325,7 +325,12 @@ def member(item: Operand, options: Operand) -> Any:
 
 
 def _each(options: Field, item: Operand) -> Any:
-    return f.AnyElement(options.root, options.parts, equals(item, ELEMENT))
+    """Any element of the array field ``options`` equal to ``item``."""
+    general = f.AnyElement(options.root, options.parts, equals(item, ELEMENT))
+    if isinstance(item, Constant) and isinstance(item.value, str):
+        text = param(item.value)
+        return f.HasElementText(options.root, options.parts, text, general)
+    return general
 
 
 def contains(whole: Operand, part: Operand) -> Any:
@@ -344,7 +349,7 @@ def contains(whole: Operand, part: Operand) -> Any:
             text = f.Call("text_contains", (whole.value, param(part.value)))
         else:
             text = f.UNKNOWN
-        elements = f.AnyElement(whole.root, whole.parts, equals(part, ELEMENT))
+        elements = _each(whole, part)
         return _case(
             (whole.has("array"), elements),
             (whole.has("text"), text),

@@ -180,13 +180,70 @@ class SqliteWriter:
 
     def write_HasText(self, node: f.HasText) -> str:
         column, path = self.path(node.root, node.parts)
-        alias = f"e{next(self.aliases)}"
-        text = self.write(node.text)
+        exact = self.has_element(column, path, node.text)
+        needle = _needle(node.text.value)
+        if needle is None:
+            array = f"json_type({column}, {path}) = 'array'"
+            return f"(CASE WHEN {array} THEN {exact} ELSE 0 END)"
+        # A document holding the text as an element holds it quoted; a plain
+        # substring search skips the others before any JSON is parsed.
+        quoted = self.write(f.Param(needle, "text"))
+        flat = self.flat_elements(column, path, needle, exact, f.FALSE)
         return (
-            f"(CASE WHEN json_type({column}, {path}) = 'array' THEN EXISTS (SELECT 1 "
-            f"FROM json_each({column}, {path}) AS {alias} WHERE {alias}.type = 'text' "
-            f"AND {alias}.value = {text}) ELSE 0 END)"
+            f"(instr({column}, {quoted}) > 0 AND CASE WHEN json_type({column}, "
+            f"{path}) = 'array' THEN {flat} ELSE 0 END)"
         )
+
+    def write_HasElementText(self, node: f.HasElementText) -> str:
+        column, path = self.path(node.root, node.parts)
+        needle = _needle(node.text.value)
+        if needle is None:
+            return self.write(node.general)
+        return self.flat_elements(column, path, needle, node.general, None)
+
+    def flat_elements(
+        self, column: str, path: str, needle: str, general: Any, nulls: Any
+    ) -> str:
+        """Whether an element of the array is the text, read from its JSON text.
+
+        In the text of an array holding no arrays or objects, with ``[`` and
+        ``]`` turned into commas, ``,"x",`` occurs exactly when an element is
+        the text x (inside a string a quote is always escaped), and ``,null,``
+        occurs whenever an element is null. Arrays that nest, and arrays with
+        ``,null,`` somewhere when that matters (``nulls`` None), go to
+        ``general``, written as given (a node, or SQL text).
+        """
+        array = f"json_extract({column}, {path})"
+        listed = f"(',' || substr({array}, 2, length({array}) - 2) || ',')"
+        flat = f"instr(substr({array}, 2), '[') = 0 AND instr({array}, '{{') = 0"
+        bounded = self.write(f.Param(f",{needle},", "text"))
+        fallback = general if isinstance(general, str) else self.write(general)
+        if nulls is not None:
+            return (
+                f"(CASE WHEN NOT ({flat}) THEN {fallback} "
+                f"ELSE instr({listed}, {bounded}) > 0 END)"
+            )
+        return (
+            f"(CASE WHEN NOT ({flat}) THEN {fallback} "
+            f"WHEN instr({listed}, {bounded}) > 0 THEN 1 "
+            f"WHEN instr({listed}, ',null,') = 0 THEN 0 ELSE {fallback} END)"
+        )
+
+    def has_element(self, column: str, path: str, text: f.Param) -> str:
+        """EXISTS over json_each: an element of the array is the text."""
+        alias = f"e{next(self.aliases)}"
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({column}, {path}) AS {alias} "
+            f"WHERE {alias}.type = 'text' AND {alias}.value = {self.write(text)})"
+        )
+
+
+def _needle(text: str) -> str | None:
+    """``text`` as it appears quoted in any JSON encoding, or None when encodings
+    may differ (anything but printable ASCII without quotes and backslashes)."""
+    if all(" " <= ch <= "~" and ch not in '"\\' for ch in text):
+        return f'"{text}"'
+    return None
 
 
 def write_sqlite(
