@@ -81,7 +81,8 @@ class History:
             if event["id"] in seen or not _fits(event, types, since):
                 continue
             owner = (event.get("profile") or {}).get("id")
-            if owner != profile_id and self.work.resolve(owner) != profile_id:
+            # Ids merged in this batch are aliases in the working set.
+            if owner != profile_id and self.work.aliases.get(owner) != profile_id:
                 continue
             seen.add(event["id"])
             yield event

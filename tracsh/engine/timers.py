@@ -9,6 +9,7 @@ written with the batch's events in one transaction; the Scheduler
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,10 +42,13 @@ class PendingTimers:
     fired: set[str] = field(default_factory=set)
     head: Any = _UNREAD
     """The stored timer due first and not fired yet (read once, kept current)."""
+    soonest: list[tuple] = field(default_factory=list)
+    """A heap of (due, key) over ``added``; keys no longer there are skipped."""
 
     def add(self, row: dict) -> None:
         """Set a timer."""
         self.added[row["key"]] = row
+        heapq.heappush(self.soonest, (stored_time(row["due"]), row["key"]))
 
     def done(self, key: str) -> None:
         """A timer fired or was cancelled: it must not fire (again)."""
@@ -58,7 +62,9 @@ class PendingTimers:
         """The timer that falls due first, if that is at or before ``until``."""
         if self.head is _UNREAD:
             self.head = store.first_timer(self.fired)
-        candidates = [row for row in self.added.values()]
+        while self.soonest and self.soonest[0][1] not in self.added:
+            heapq.heappop(self.soonest)
+        candidates = [self.added[self.soonest[0][1]]] if self.soonest else []
         if self.head is not None:
             candidates.append(self.head)
         if not candidates:
