@@ -16,7 +16,12 @@ HEADLESS = [
     "tracsh.store",
     "tracsh.inputs",
     "tracsh.engine.pipeline",
+    "tracsh.engine.scheduler",
+    "tracsh.engine.refresh",
     "tracsh.cli.replay",
+    "tracsh.cli.segments",
+    "tracsh.cli.people",
+    "tracsh.cli.journeys",
 ]
 
 

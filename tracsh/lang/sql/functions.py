@@ -17,7 +17,6 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from tracsh.lang import nodes as n
 from tracsh.lang import values
 from tracsh.lang.compile import Check, compile_condition
 from tracsh.lang.scope import MISSING, Report, Scope
@@ -124,10 +123,3 @@ def install_functions(conn: sqlite3.Connection) -> None:
     conn.create_function(NAMES["same_json"], 2, same, deterministic=True)
     conn.create_function(NAMES["compare_json"], 3, compare, deterministic=True)
     conn.create_function(NAMES["test"], -1, run_test, deterministic=True)
-
-
-def plain_test(node: Any) -> bool:
-    """Whether ``node`` is a test a bridge can run (no history inside)."""
-    return not any(
-        isinstance(item, (n.Count, n.Sum, n.Last)) for item, _ in n.walk(node)
-    )
