@@ -22,6 +22,21 @@ HEADLESS = [
     "tracsh.cli.segments",
     "tracsh.cli.people",
     "tracsh.cli.journeys",
+    "tracsh.lang.format",
+    "tracsh.lang.printer",
+    "tracsh.lang.explain",
+    "tracsh.lang.tql",
+    "tracsh.testing.runner",
+    "tracsh.testing.coverage",
+    "tracsh.testing.report",
+    "tracsh.store.fields",
+    "tracsh.repl.workspace",
+    "tracsh.repl.entry",
+    "tracsh.cli.main",
+    "tracsh.cli.deliver",
+    "tracsh.delivery.worker",
+    "tracsh.delivery.renderer",
+    "tracsh.engine.enrichment",
 ]
 
 
@@ -43,7 +58,7 @@ def test_core_imports_neither_textual_nor_prompt_toolkit():
 def test_evaluator_never_imports_the_parser():
     probe = (
         "import sys\n"
-        "import tracsh.lang.compile, tracsh.lang.reference\n"
+        "import tracsh.lang.compile, tracsh.lang.reference, tracsh.lang.explain\n"
         "print('tracsh.lang.parser' in sys.modules, 'lark' in sys.modules)\n"
     )
     result = subprocess.run(

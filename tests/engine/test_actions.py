@@ -726,24 +726,17 @@ def test_rules_that_trigger_each_other_stop_at_the_depth_limit(engine):
     assert h.stats()["t:2"]["errors"] == 1
 
 
-# --- actions that are not built yet are reported, never silent -----------------------
-
-JOURNEY = (
-    'journey "j"\n  enter when event.type == "never"\n  step "s"\n    log "x"\nend\n'
-)
-
-
-@pytest.mark.parametrize(
-    ("actions", "warning"),
-    [
-        (
-            'enrich profile.traits.company from "company"',
-            "r: enrich is not available yet",
-        ),
-    ],
-)
-def test_actions_not_built_yet_are_warnings(engine, actions, warning):
-    h, outcome = act(engine, actions + "; set profile.traits.after = 1", extra=JOURNEY)
-    assert outcome.warnings == [warning]
-    assert "not available in this build" in outcome.fired[0].actions[0]
-    assert h.profile()["traits"] == {"after": 1}
+@pytest.mark.parametrize(("fan_out", "limit"), [(4, 50), (3, 1000)])
+def test_fan_out_is_capped_per_input_event_not_only_by_depth(engine, fan_out, limit):
+    emits = "; ".join(['emit event "fan"'] * fan_out)
+    h = engine(
+        f'when event.type == "fan" then increment profile.counters.n; {emits}\n',
+        max_internal=limit,
+    )
+    [outcome] = h.run(event("e1", "fan"))
+    assert h.store.count_events() == limit + 1
+    assert h.profile()["counters"] == {"n": limit + 1}
+    dropped = [e for e in errors([outcome]) if "exceed" in e]
+    assert dropped and dropped[0].endswith(f"from one event exceed {limit}")
+    [next_outcome] = h.run(event("e2", "fan"))
+    assert h.store.count_events() == 2 * limit + 2

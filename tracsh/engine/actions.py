@@ -22,6 +22,7 @@ from tracsh.engine.merge import request_merge
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.rulebook import CompiledAction, CompiledRule
 from tracsh.engine.working import WorkingSet
+from tracsh.errors import UserError
 from tracsh.lang import nodes
 from tracsh.lang.scope import MISSING, Scope
 
@@ -64,6 +65,7 @@ class Firing:
     def problem(self, message: str) -> str:
         """Count an action failure on the rule and return the trace line."""
         self.work.stats[self.rule.id]["errors"] += 1
+        self.work.stats[self.rule.id]["last_error"] = message
         self.outcome.errors.append(f"{self.rule.id}: {message}")
         return f"error: {message}"
 
@@ -73,6 +75,8 @@ class Firing:
         stats = self.work.stats[self.rule.id]
         stats["errors"] += report.errors
         stats["type_warnings"] += report.type_warnings
+        if report.messages:
+            stats["last_error"] = report.messages[-1]
         if report.errors:
             self.outcome.errors.extend(f"{self.rule.id}: {m}" for m in report.messages)
         report.errors = report.type_warnings = 0
@@ -423,7 +427,60 @@ def do_webhook(firing: Firing, action: CompiledAction) -> str:
     node: nodes.CallWebhook = action.node
     row = _outbox_row(firing, action, "webhook", node.webhook)
     row["args"] = _args(firing, action)
+    context = _template_context(firing, row["args"])
+    _render(firing, row, lambda: firing.renderer.render_webhook(node.webhook, context))
     return _queue(firing, row, f"call webhook {node.webhook!r}")
+
+
+def do_enrich(firing: Firing, action: CompiledAction) -> str:
+    """Store a built-in enricher's result now, or queue an HTTP enricher's lookup.
+
+    A failing enricher leaves the profile as it was; the failure counts as an
+    error of the rule. An HTTP lookup's answer comes back later as an internal
+    ``enriched`` event (tracsh.engine.enrichment applies it).
+    """
+    node: nodes.Enrich = action.node
+    where = f"enrich {_path_text(node.target)} from {node.enricher!r}"
+    refused = _writable(firing, node.target)
+    if refused:
+        return firing.problem(refused)
+    if firing.renderer is None:
+        return firing.problem(f"{where}: enrichers are not available here")
+    args = _args(firing, action)
+    try:
+        found = firing.renderer.enrich(
+            node.enricher, args, _template_context(firing, args)
+        )
+    except UserError as err:
+        return firing.problem(f"{where}: {err}")
+    if found.request is not None:
+        return _queue_lookup(firing, action, args, found.request, where)
+    value = to_json(found.value)
+    refused = _wrong_kind(node.target, value)
+    if refused:
+        return firing.problem(refused)
+    try:
+        docpath.write(_target_doc(firing, node.target), node.target.parts, value)
+    except docpath.PathConflict as err:
+        return firing.problem(f"{where}: {err}")
+    return f"{where}: stored"
+
+
+def _queue_lookup(
+    firing: Firing, action: CompiledAction, args: dict, request: dict, where: str
+) -> str:
+    node: nodes.Enrich = action.node
+    row = _outbox_row(firing, action, "enrich", node.enricher)
+    row["args"] = {
+        "path": _path_text(node.target),
+        "root": node.target.root,
+        "parts": list(node.target.parts),
+        "with": args,
+        "session": firing.session["id"],
+        "time": firing.event["time"],
+    }
+    row["rendered"] = request
+    return _queue(firing, row, where)
 
 
 def _queue(firing: Firing, row: dict, what: str) -> str:
@@ -502,13 +559,6 @@ def do_respond(firing: Firing, action: CompiledAction) -> str:
     return "respond with " + ", ".join(sorted(value)) if isinstance(value, dict) else ""
 
 
-def not_built(firing: Firing, action: CompiledAction) -> str:
-    """Actions whose machinery is not in this build: reported, never silent."""
-    name = type(action.node).__name__.lower()
-    firing.outcome.warnings.append(f"{firing.rule.id}: {name} is not available yet")
-    return f"{name}: not available in this build; nothing done"
-
-
 HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
     nodes.SetField: do_set,
     nodes.Unset: do_unset,
@@ -527,7 +577,7 @@ HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
     nodes.ShowMessage: do_show_message,
     nodes.ShowWidget: do_show_widget,
     nodes.RespondWith: do_respond,
-    nodes.Enrich: not_built,
+    nodes.Enrich: do_enrich,
     nodes.Merge: do_merge,
     nodes.JourneyAction: do_journey,
 }

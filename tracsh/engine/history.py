@@ -45,6 +45,15 @@ class History:
     def __init__(self, work: WorkingSet) -> None:
         self.work = work
 
+    def snapshot(self, scope: Scope) -> HistorySnapshot:
+        """The profile's history as it stands now, kept in memory.
+
+        Explanations decide a condition again later, after more events are
+        stored (or the store is closed); a snapshot answers as this provider
+        answers now.
+        """
+        return HistorySnapshot(self.events(scope, None, None))
+
     def evaluate(
         self, node: Any, where: Check | None, value: Check | None, scope: Scope
     ):
@@ -109,7 +118,9 @@ class History:
         """count("type" …) without reading the stored documents."""
         types = list(_types(node) or ())
         stored = self.work.store.count_history(
-            self._ids(scope.profile), types, None if since is None else utc_text(since)
+            self._ids(scope.profile),
+            types,
+            None if since is None else utc_text(since),
         )
         return stored + sum(1 for _ in self._unstored(scope, types, since))
 
@@ -145,6 +156,19 @@ class History:
         if not events:
             return MISSING
         return value(self._scope(events[-1], scope))
+
+
+class HistorySnapshot(History):
+    """A profile's events as they stood, answering without the store."""
+
+    def __init__(self, events: list[dict]) -> None:
+        self.saved = events
+
+    def events(self, scope: Scope, types: Any, since: Any) -> list[dict]:
+        return [event for event in self.saved if _fits(event, types, since)]
+
+    def _count_type(self, node: n.Count, scope: Scope, since: Any) -> int:
+        return len(self.events(scope, _types(node), since))
 
 
 def _fits(event: dict, types: Any, since: Any) -> bool:

@@ -148,11 +148,11 @@ class JourneyBook:
             state = state_of(scope.profile, journey.name)
             if is_active(state):
                 if journey.exit is not None and (
-                    engine.evaluate_rule(work, journey.exit, scope) is True
+                    engine.evaluate_rule(work, journey.exit, scope, outcome) is True
                 ):
                     self.exit(work, scope, journey, "exit when")
             elif journey.name != own:
-                if engine.evaluate_rule(work, journey.enter, scope) is True:
+                if engine.evaluate_rule(work, journey.enter, scope, outcome) is True:
                     emitted += self.enter(work, scope, journey)
         return emitted
 
@@ -209,7 +209,7 @@ class JourneyBook:
         index = journey.step(properties["step"])
         step = journey.steps[index]
         emitted: list[dict] = []
-        if engine.evaluate_rule(work, step.rule, scope) is True:
+        if engine.evaluate_rule(work, step.rule, scope, outcome) is True:
             emitted += engine.fire_rule(work, step.rule, scope, outcome).emitted
             properties["result"] = "ran"
         else:

@@ -26,7 +26,7 @@ from tracsh.engine.scheduler import Scheduler
 from tracsh.engine.segments import refresh_segments, segment_event
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes
-from tracsh.lang.scope import Report, Scope
+from tracsh.lang.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,14 @@ def once_owner(once: nodes.Once, scope: Scope) -> str:
     return session_id if visits <= 1 else f"{session_id}#{visits}"
 
 
+RuleWatch = Callable[[CompiledRule, Scope, "bool | None", "str | None"], None]
+"""``watch(rule, scope, truth, held)``: a candidate rule was decided for an event.
+
+``held`` says why the rule was not evaluated at all (its source, its cooldown);
+``truth`` is then None. The scope's documents are the live ones: copy them.
+"""
+
+
 @dataclass
 class EngineSettings:
     """How the pipeline behaves; the defaults are system.md's."""
@@ -64,6 +72,8 @@ class EngineSettings:
     clock: Callable[[dict], datetime] = event_clock
     """What ``now`` is while an event is processed."""
     max_depth: int = 8
+    max_internal: int = 1000
+    """How many internal events one input event may cause in all (fan-out)."""
     """How deep internal events may cause further internal events."""
 
 
@@ -81,6 +91,8 @@ class Engine:
         self.book = book
         self.settings = settings or EngineSettings()
         self.renderer = renderer
+        self.watch: RuleWatch | None = None
+        """Told about every candidate rule as it is decided (tests, dry runs)."""
         self.journeys = JourneyBook(book.journeys)
         self.scheduler = Scheduler(self)
         if not getattr(store, "readonly", True):
@@ -112,9 +124,20 @@ class Engine:
             work.flush()
         return outcomes
 
+    def process_internal(self, work: WorkingSet, event: dict) -> Outcome:
+        """Process an internal event no input event caused (a timer, a refresh).
+
+        Like an emitted event it opens no visit; like an input event it has its
+        own budget of internal events.
+        """
+        work.internal_left = self.settings.max_internal
+        return self.process_one(work, event, depth=1)
+
     def process_one(self, work: WorkingSet, event: dict, depth: int = 0) -> Outcome:
         """Process one event against ``work`` without committing it."""
         outcome = Outcome(event_id=event["id"], event_type=event["type"])
+        if depth == 0:
+            work.internal_left = self.settings.max_internal
         if work.seen(event["id"]):
             outcome.duplicate = True
             return outcome
@@ -151,19 +174,24 @@ class Engine:
     ) -> None:
         for child in emitted:
             if depth + 1 > self.settings.max_depth:
-                self._too_deep(work, child, outcome)
+                self._drop(
+                    work, child, outcome, f"nest deeper than {self.settings.max_depth}"
+                )
                 continue
+            if work.internal_left <= 0:
+                limit = self.settings.max_internal
+                self._drop(work, child, outcome, f"from one event exceed {limit}")
+                continue
+            work.internal_left -= 1
             outcome.internal.append(self.process_one(work, child, depth + 1))
 
-    def _too_deep(self, work: WorkingSet, child: dict, outcome: Outcome) -> None:
-        """Drop an internal event past the depth limit, as an error of its rule."""
-        message = (
-            f"internal event {child['type']!r} dropped: internal events "
-            f"nest deeper than {self.settings.max_depth}"
-        )
+    def _drop(self, work: WorkingSet, child: dict, outcome: Outcome, why: str) -> None:
+        """Drop an internal event past a limit, as an error of the rule emitting it."""
+        message = f"internal event {child['type']!r} dropped: internal events {why}"
         rule_id = (child.get("context") or {}).get("rule")
         if rule_id is not None:
             work.stats[rule_id]["errors"] += 1
+            work.stats[rule_id]["last_error"] = message
             message = f"{rule_id}: {message}"
         outcome.errors.append(message)
         log.warning(message)
@@ -174,13 +202,15 @@ class Engine:
         event = scope.event
         source_id = (event.get("source") or {}).get("id")
         emitted: list[dict] = []
-        report = scope.report
         for rule in self.book.candidates(event["type"]):
             if rule.node.source is not None and rule.node.source != source_id:
+                self._tell(rule, scope, None, f"only for source {rule.node.source!r}")
                 continue
             if self._cooling(work, rule, scope):
+                self._tell(rule, scope, None, "held back by its `once per` option")
                 continue
-            truth = self._evaluate(work, rule, scope, report)
+            truth = self._evaluate(work, rule, scope, outcome)
+            self._tell(rule, scope, truth, None)
             if truth is not True:
                 continue
             firing = self._fire(work, rule, scope, outcome)
@@ -189,11 +219,17 @@ class Engine:
                 break
         return emitted
 
+    def _tell(
+        self, rule: CompiledRule, scope: Scope, truth: bool | None, held: str | None
+    ) -> None:
+        if self.watch is not None:
+            self.watch(rule, scope, truth, held)
+
     def evaluate_rule(
-        self, work: WorkingSet, rule: CompiledRule, scope: Scope
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
     ) -> bool | None:
         """Decide a rule's condition, counted in its statistics (journeys use it)."""
-        return self._evaluate(work, rule, scope, scope.report)
+        return self._evaluate(work, rule, scope, outcome)
 
     def fire_rule(
         self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
@@ -202,8 +238,9 @@ class Engine:
         return self._fire(work, rule, scope, outcome)
 
     def _evaluate(
-        self, work: WorkingSet, rule: CompiledRule, scope: Scope, report: Report
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
     ) -> bool | None:
+        report = scope.report
         report.type_warnings = report.errors = 0
         started = _time.perf_counter_ns()
         truth = rule.pre(scope) if rule.pre is not None else True
@@ -215,6 +252,10 @@ class Engine:
         if report.errors or report.type_warnings:
             stats["errors"] += report.errors
             stats["type_warnings"] += report.type_warnings
+            outcome.condition_errors += report.errors
+            outcome.type_warnings += report.type_warnings
+            if report.messages:
+                stats["last_error"] = report.messages[-1]
             # Counted now: the actions' values report into the same Report.
             report.type_warnings = report.errors = 0
             report.messages.clear()

@@ -101,7 +101,7 @@ def announce(engine: Any, changes: list[Refreshed], now: datetime) -> list[Outco
         ):
             for profile_id in ids:
                 event = _segment_event(kind, change.segment, profile_id, now)
-                outcomes.append(engine.process_one(work, event, depth=1))
+                outcomes.append(engine.process_internal(work, event))
     work.flush()
     return outcomes
 

@@ -51,7 +51,7 @@ class Scheduler:
                 # Forgetting a profile deletes its timers; this is a safety net.
                 log.warning("timer %s: its profile is gone; dropped", row["key"])
                 continue
-            outcomes.append(self.engine.process_one(work, row["event"], depth=1))
+            outcomes.append(self.engine.process_internal(work, row["event"]))
         return outcomes
 
     def run_due(self, now: datetime, batch: int = BATCH) -> list[Outcome]:

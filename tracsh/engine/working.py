@@ -23,6 +23,7 @@ def _new_stats() -> dict[str, Any]:
         "type_warnings": 0,
         "time_ns": 0,
         "last_fired": None,
+        "last_error": None,
     }
 
 
@@ -39,6 +40,8 @@ class WorkingSet:
     dirty_sessions: set[str] = field(default_factory=set)
     events: list[dict] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    internal_left: int = 0
+    """Internal events the current input event may still cause (fan-out limit)."""
     stored_ids: set[str] = field(default_factory=set)
     """Ids found in the store by ``prefetch``."""
     checked_ids: set[str] = field(default_factory=set)

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from tracsh.lang.sql.functions import install_functions
 from tracsh.store import schema
+from tracsh.store.deliveries import DeliveryMixin
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
 from tracsh.store.journeys import JourneysMixin
@@ -103,7 +104,7 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin, TimersMixin, PeopleMixin, JourneysMixin):
+class Store(RecordsMixin, DeliveryMixin, TimersMixin, PeopleMixin, JourneysMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
@@ -163,17 +164,17 @@ class Store(RecordsMixin, TimersMixin, PeopleMixin, JourneysMixin):
             self._run("PRAGMA query_only = ON")
             self._check_readonly_schema()
             return
-        # WAL lets a read-only watcher read while the engine writes; with WAL,
-        # synchronous=NORMAL syncs only at checkpoints: a power cut may lose the
-        # last commits but never corrupts the file, and a crash of the process
-        # alone loses nothing. "full" syncs on every commit instead.
-        self._run("PRAGMA journal_mode = WAL")
-        self._run(f"PRAGMA synchronous = {synchronous.upper()}")
         try:
+            # WAL lets a read-only watcher read while the engine writes; with
+            # WAL, synchronous=NORMAL syncs only at checkpoints: a power cut may
+            # lose the last commits but never corrupts the file, and a crash of
+            # the process alone loses nothing. "full" syncs on every commit.
+            self._run("PRAGMA journal_mode = WAL")
+            self._run(f"PRAGMA synchronous = {synchronous.upper()}")
             schema.migrate(self.db)
         except sqlite3.DatabaseError as err:
             raise StoreError(
-                f"{self.path}: cannot prepare the database: {err}"
+                f"{self.path}: cannot use this file as a tracsh database: {err}"
             ) from err
 
     def _check_readonly_schema(self) -> None:
