@@ -129,3 +129,20 @@ def test_the_revision_names_the_git_commit_of_a_checkout(daemon, tmp_path):
     (folder / "main.rules").write_text(SECOND)
     wait_for(lambda: health(running)["revision"]["dirty"])
     assert health(running)["revision"]["commit"] == head
+
+
+def test_a_journey_added_by_a_reload_is_entered(daemon):
+    running = daemon(FIRST)
+    (running.rules / "onboarding.rules").write_text(
+        'journey "onboarding"\n'
+        '  enter when event.type == "go"\n'
+        '  step "welcome"\n'
+        "    set profile.traits.welcomed = true\n"
+        "end\n"
+    )
+    wait_for(lambda: health(running)["revision"]["journeys"] == 1)
+    running.track(payload({"type": "go"}, profile="p1"))
+    with running.store() as store:
+        profile = store.get_profile("p1")
+    assert profile["journeys"]["onboarding"]["status"] in ("active", "done")
+    assert profile["traits"] == {"welcomed": True}

@@ -96,14 +96,14 @@ def _finite(text: str) -> float:
     return value
 
 
-def clock(given: str | None) -> datetime:
-    """``--now`` as an aware time (the machine's clock when absent)."""
+def clock(given: str | None, option: str = "--now") -> datetime:
+    """``--now`` (or ``option``) as an aware time (the machine's clock when absent)."""
     if given is None:
         return datetime.now(UTC)
     found = parse_time(given)
     if found is None:
         raise UserError(
-            f"--now: {given!r} is not an ISO-8601 time such as 2024-05-01T10:00:00Z"
+            f"{option}: {given!r} is not an ISO-8601 time such as 2024-05-01T10:00:00Z"
         )
     return found
 

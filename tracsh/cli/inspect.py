@@ -1,5 +1,4 @@
-"""Commands that read the store: ``stats``, ``profile show|export``, ``outbox``,
-``rejects``.
+"""Commands that read the store: ``stats``, ``profile show``, ``outbox``, ``rejects``.
 
 Each prints a table for people by default and JSON with ``--json``; none of them
 writes to the database, which is opened read-only.
@@ -120,19 +119,6 @@ def profile_show(args: argparse.Namespace) -> int:
         _dump(doc)
     else:
         Console(file=sys.stdout).print_json(data=doc)
-    return 0
-
-
-@command(
-    "profile export",
-    "print every profile as one JSON object per line",
-    arguments=project.add_store_option,
-)
-def profile_export(args: argparse.Namespace) -> int:
-    """Print all profiles as JSON lines."""
-    with project.open_store(args, project.config_of(args), readonly=True) as store:
-        for doc in store.iter_profiles():
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return 0
 
 

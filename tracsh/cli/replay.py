@@ -1,7 +1,9 @@
 """``tracsh replay``: run files of past events through the rules into the store.
 
 The clock is each event's own time, so weeks of history replay in seconds and
-``now`` in a rule means the moment the event happened. Rules are loaded and
+``now`` in a rule means the moment the event happened; a timer (a journey step,
+a scheduled event) fires before the first event at or after its time, and
+``--until`` fires those still due by then once the files are read. Rules are loaded and
 checked before any event is read; a rule error stops the command.
 """
 
@@ -12,6 +14,7 @@ import json
 from pathlib import Path
 
 from tracsh.cli import project
+from tracsh.cli.evaluate import clock
 from tracsh.cli.progress import progress_for
 from tracsh.cli.registry import command
 from tracsh.cli.terminal import printable
@@ -49,6 +52,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--deliver",
         action="store_true",
         help="then send what the replay queued (as `tracsh deliver` does)",
+    )
+    parser.add_argument(
+        "--until",
+        metavar="ISO-TIME",
+        help="then fire the timers (journey steps, scheduled events) due by then",
     )
 
 
@@ -90,6 +98,7 @@ def _feed(engine, store, files, args, summary: Summary, bar) -> None:
 def replay(args: argparse.Namespace) -> int:
     """Replay the files and print the summary."""
     check_inputs(args)
+    until = None if args.until is None else clock(args.until, "--until")
     config = project.config_of(args)
     book = project.load_rulebook(args, config)
     summary = Summary()
@@ -104,6 +113,9 @@ def replay(args: argparse.Namespace) -> int:
                 "rest were not; replaying the same files again skips stored ones",
                 status=130,
             ) from None
+        if until is not None:
+            for outcome in engine.scheduler.run_due(until):
+                summary.add(outcome, internal=True)
         summary.finish()
         data = summary.as_dict(store.segment_sizes())
     if args.deliver:

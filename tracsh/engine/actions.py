@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tracsh.engine import docpath
+from tracsh.engine import docpath, timers
 from tracsh.engine.jsonvalue import to_json
+from tracsh.engine.merge import request_merge
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.rulebook import CompiledAction, CompiledRule
 from tracsh.engine.working import WorkingSet
@@ -49,6 +50,8 @@ class Firing:
     emitted: list[dict] = field(default_factory=list)
     stop: bool = False
     renderer: Any = None
+    journeys: Any = None
+    """The engine's JourneyBook, for ``start journey`` and ``exit journey``."""
 
     def value(self, action: CompiledAction, name: str, default: Any = MISSING) -> Any:
         """Evaluate one of the action's compiled expressions."""
@@ -92,7 +95,7 @@ def _path_text(path: nodes.Path) -> str:
 
 
 _KEPT = {
-    "profile": frozenset({"id", "ids", "created"}),
+    "profile": frozenset({"id", "ids", "created", "journeys"}),
     "session": frozenset({"id", "profile", "started", "last_seen"}),
 }
 """Fields tracsh keeps itself: no rule writes them or anything inside them."""
@@ -108,7 +111,6 @@ _KINDS = {
         "segments": "a list",
         "interests": "an object",
         "consents": "an object",
-        "journeys": "an object",
         "counters": "an object",
     },
     "session": {"visits": "a number", "events": "a number", "context": "an object"},
@@ -491,10 +493,6 @@ def _queue(firing: Firing, row: dict, what: str) -> str:
 
 def do_emit(firing: Firing, action: CompiledAction) -> str:
     node: nodes.Emit = action.node
-    if node.delay is not None or node.at is not None:
-        return firing.problem(
-            "scheduled events (in/at) are not available in this build"
-        )
     event = {
         "id": action_key(firing, action),
         "type": node.event_type,
@@ -507,8 +505,34 @@ def do_emit(firing: Firing, action: CompiledAction) -> str:
         "context": {"rule": firing.rule.id, "parent": firing.event["id"]},
         "tags": ["internal"],
     }
-    firing.emitted.append(event)
-    return f"emit event {node.event_type!r}"
+    if node.delay is None and node.at is None:
+        firing.emitted.append(event)
+        return f"emit event {node.event_type!r}"
+    return _schedule_emit(firing, action, event)
+
+
+def _schedule_emit(firing: Firing, action: CompiledAction, event: dict) -> str:
+    """``emit … in/at``: a timer, or at once when the time has come."""
+    now = firing.scope.now
+    due = timers.due_time(
+        now, action.node.delay, firing.value(action, "at"), firing.scope.report
+    )
+    if isinstance(due, str):
+        return firing.problem(f"emit event {event['type']!r}: {due}")
+    if timers.schedule(firing.work, event, due, now, "event"):
+        firing.emitted.append(event)
+        return f"emit event {event['type']!r} (due already)"
+    return f"emit event {event['type']!r} at {event['time']}"
+
+
+def do_merge(firing: Firing, action: CompiledAction) -> str:
+    return request_merge(firing, action.node)
+
+
+def do_journey(firing: Firing, action: CompiledAction) -> str:
+    if firing.journeys is None:
+        return firing.problem("journeys are not available here")
+    return firing.journeys.act(firing, action.node)
 
 
 def do_show_message(firing: Firing, action: CompiledAction) -> str:
@@ -552,12 +576,6 @@ def do_respond(firing: Firing, action: CompiledAction) -> str:
     return "respond with " + ", ".join(sorted(value)) if isinstance(value, dict) else ""
 
 
-def not_built(firing: Firing, action: CompiledAction) -> str:
-    """Actions not in this build: an error counted on the rule, never silent."""
-    name = type(action.node).__name__.lower()
-    return firing.problem(f"{name} is not available in this build; nothing was done")
-
-
 HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
     nodes.SetField: do_set,
     nodes.Unset: do_unset,
@@ -577,8 +595,8 @@ HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
     nodes.ShowWidget: do_show_widget,
     nodes.RespondWith: do_respond,
     nodes.Enrich: do_enrich,
-    nodes.Merge: not_built,
-    nodes.JourneyAction: not_built,
+    nodes.Merge: do_merge,
+    nodes.JourneyAction: do_journey,
 }
 
 

@@ -16,9 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracsh.engine.actions import Firing, run_action
+from tracsh.engine.history import History
 from tracsh.engine.identify import event_time, identify, latest
+from tracsh.engine.journeys import JourneyBook
+from tracsh.engine.merge import apply_merges, merge_key_paths
 from tracsh.engine.outcome import Fired, Outcome
 from tracsh.engine.rulebook import CompiledRule, RuleBook
+from tracsh.engine.scheduler import Scheduler
 from tracsh.engine.segments import refresh_segments, segment_event
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes
@@ -89,15 +93,60 @@ class Engine:
         self.renderer = renderer
         self.watch: RuleWatch | None = None
         """Told about every candidate rule as it is decided (tests, dry runs)."""
+        self.journeys = JourneyBook(book.journeys)
+        self.scheduler = Scheduler(self)
+        self._index_merge_keys(book)
+
+    def use_book(self, book: RuleBook, renderer: Any = None) -> None:
+        """Run later batches with ``book`` and ``renderer`` (a hot reload).
+
+        What the engine derives from a book (journeys, merge-key indexes) is
+        derived again; call it where the store may be written, between batches.
+        """
+        self._index_merge_keys(book)
+        self.book = book
+        self.renderer = renderer
+        self.journeys = JourneyBook(book.journeys)
+
+    def _index_merge_keys(self, book: RuleBook) -> None:
+        """Index the profile fields that ``merge profile on`` looks up."""
+        if not getattr(self.store, "readonly", True):
+            for path in sorted(merge_key_paths(book)):
+                self.store.ensure_json_index("profiles", path)
+
+    @property
+    def timers_follow_events(self) -> bool:
+        """Under the event clock, timers fire before the first event at their time."""
+        return self.settings.clock is event_clock
 
     def process_batch(self, events: list[dict]) -> list[Outcome]:
-        """Process ``events`` in order and commit them in one transaction."""
+        """Process ``events`` in order and commit them in one transaction.
+
+        Under the event clock, timers due at or before an event's time fire
+        first; their outcomes are among that event's ``internal`` ones.
+        """
         work = WorkingSet(self.store)
         work.prefetch(events)
-        outcomes = [self.process_one(work, event) for event in events]
+        outcomes = []
+        for event in events:
+            fired = []
+            if self.timers_follow_events:
+                fired = self.scheduler.fire_due(work, event_time(event["time"]))
+            outcome = self.process_one(work, event)
+            outcome.internal[:0] = fired
+            outcomes.append(outcome)
         with self.store.transaction():
             work.flush()
         return outcomes
+
+    def process_internal(self, work: WorkingSet, event: dict) -> Outcome:
+        """Process an internal event no input event caused (a timer, a refresh).
+
+        Like an emitted event it opens no visit; like an input event it has its
+        own budget of internal events.
+        """
+        work.internal_left = self.settings.max_internal
+        return self.process_one(work, event, depth=1)
 
     def process_one(self, work: WorkingSet, event: dict, depth: int = 0) -> Outcome:
         """Process one event against ``work`` without committing it."""
@@ -121,11 +170,16 @@ class Engine:
             session=identity.session,
             source=event.get("source") or {},
             now=self.settings.clock(event),
+            history=History(work),
         )
         before = list(identity.profile.get("segments") or [])
         emitted = self._run_rules(work, scope, outcome)
+        if work.merge_requests:
+            before = apply_merges(work, scope, outcome) or before
         emitted.extend(self._segments(scope, outcome, before))
-        profile = identity.profile
+        if self.journeys:
+            emitted.extend(self.journeys.advance(self, work, scope, outcome))
+        profile = scope.profile
         profile["updated"] = latest(profile.get("updated"), event["time"])
         work.add_event(event)
         self._internal(work, emitted, outcome, depth)
@@ -187,6 +241,18 @@ class Engine:
         if self.watch is not None:
             self.watch(rule, scope, truth, held)
 
+    def evaluate_rule(
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
+    ) -> bool | None:
+        """Decide a rule's condition, counted in its statistics (journeys use it)."""
+        return self._evaluate(work, rule, scope, outcome)
+
+    def fire_rule(
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
+    ) -> Firing:
+        """Run a rule's actions as if it fired (journey steps use it)."""
+        return self._fire(work, rule, scope, outcome)
+
     def _evaluate(
         self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
     ) -> bool | None:
@@ -238,6 +304,7 @@ class Engine:
             work=work,
             outcome=outcome,
             renderer=self.renderer,
+            journeys=self.journeys,
         )
         fired = Fired(rule.id)
         for action in rule.actions:

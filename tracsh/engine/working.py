@@ -12,6 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracsh.engine.timers import PendingTimers
+
 
 def _new_stats() -> dict[str, Any]:
     return {
@@ -49,6 +51,13 @@ class WorkingSet:
     stats: dict[str, dict[str, Any]] = field(
         default_factory=lambda: defaultdict(_new_stats)
     )
+    timers: PendingTimers = field(default_factory=PendingTimers)
+    """Timers set and fired in this batch (journey steps, scheduled events)."""
+    merge_requests: list[Any] = field(default_factory=list)
+    """Merge actions of the event being processed (merge.py applies them)."""
+    merged: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(survivor, merged ids) of this batch's merges, re-pointed at commit."""
+    merged_ids: set[str] = field(default_factory=set)
 
     def resolve(self, any_id: str) -> str | None:
         """The profile id an id answers to, looking at this batch first."""
@@ -147,3 +156,7 @@ class WorkingSet:
             store.set_fired(rule_id, scope, scope_id, time)
         if self.stats:
             store.add_rule_stats(dict(self.stats))
+        self.timers.flush(store)
+        # Last, so rows written above under a merged id move to the survivor too.
+        for survivor, gone in self.merged:
+            store.merge_into(survivor, gone)

@@ -310,8 +310,7 @@ class EventProcessor:
     async def _process(self, batch: list[Submission]) -> None:
         """Commit a batch; when it fails, retry each submission on its own."""
         if self._pending_book is not None:
-            self.engine.book, self.engine.renderer = self._pending_book
-            self._pending_book = None
+            await self._switch_books()
         started = time.perf_counter()
         try:
             results = await self.writer.call(self._commit, batch)
@@ -325,6 +324,15 @@ class EventProcessor:
                 await self._give_up(submission, error)
             return
         self._settle(batch, results, time.perf_counter() - started)
+
+    async def _switch_books(self) -> None:
+        """Put the pending rule book in force, on the thread that owns the store."""
+        book, renderer = self._pending_book
+        self._pending_book = None
+        try:
+            await self.writer.call(self.engine.use_book, book, renderer)
+        except Exception:  # an index the store refuses: keep the rules in force
+            log.exception("the new rule set could not be put in force")
 
     async def _process_alone(self, submission: Submission) -> None:
         started = time.perf_counter()

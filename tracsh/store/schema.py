@@ -27,6 +27,7 @@ TABLES = (
     "delivery_attempts",
     "endpoints",
     "enricher_cache",
+    "timers",
 )
 """Every table the store owns, in creation order."""
 
@@ -170,6 +171,28 @@ def _create_delivery_tables(db: sqlite_utils.Database) -> None:
             db.execute(statement)
 
 
+_V5_TIMERS = """
+CREATE TABLE IF NOT EXISTS timers (
+    key TEXT PRIMARY KEY,
+    due TEXT NOT NULL,
+    profile_id TEXT,
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    created TEXT
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due, key);
+CREATE INDEX IF NOT EXISTS timers_profile ON timers (profile_id);
+"""
+
+
+def _create_timers(db: sqlite_utils.Database) -> None:
+    """v5: timers, the internal events that fall due later (journey steps and
+    ``emit … in/at``). Self-contained: it only adds the table and its indexes."""
+    for statement in _V5_TIMERS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step: the version it produces, what it does, and the function."""
@@ -199,6 +222,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "delivery attempts, disabled endpoints and the enricher cache "
         "(new tables only; safe to renumber)",
         _create_delivery_tables,
+    ),
+    Migration(
+        5,
+        "timers for journey steps and scheduled events "
+        "(a new table only; safe to renumber)",
+        _create_timers,
     ),
 )
 """Every migration in order; the last one's version is the code's schema version."""

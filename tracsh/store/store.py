@@ -17,11 +17,15 @@ from typing import Any
 
 import sqlite_utils
 
+from tracsh.lang.sql.functions import install_functions
 from tracsh.store import schema
 from tracsh.store.deliveries import DeliveryMixin
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
+from tracsh.store.journeys import JourneysMixin
+from tracsh.store.people import PeopleMixin
 from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
+from tracsh.store.timers import TimersMixin
 
 Tracer = Callable[[str, Any], None]
 """Called with each SQL statement and its parameters before it runs."""
@@ -100,7 +104,7 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin, DeliveryMixin):
+class Store(RecordsMixin, DeliveryMixin, TimersMixin, PeopleMixin, JourneysMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
@@ -154,6 +158,8 @@ class Store(RecordsMixin, DeliveryMixin):
             raise StoreError(
                 f'synchronous: expected "normal" or "full", got {synchronous!r}'
             )
+        # Conditions written as SQL (tracsh.lang.sql) call these functions.
+        install_functions(self.conn)
         if self.readonly:
             self._run("PRAGMA query_only = ON")
             self._check_readonly_schema()
@@ -509,6 +515,7 @@ class Store(RecordsMixin, DeliveryMixin):
             "rejects": self._count("rejects"),
             "outbox": self._count("outbox"),
             "rules": self._count("rule_stats"),
+            "timers": self._count("timers"),
         }
         for status in OUTBOX_STATUSES:
             figures[f"outbox_{status}"] = 0

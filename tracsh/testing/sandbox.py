@@ -35,6 +35,8 @@ class RuleCheck:
     truth: Truth
     held: str | None
     """Why the rule was not evaluated at all (its source, its cooldown), or None."""
+    history: Any = None
+    """count()/sum()/last() as they stood when the rule was decided."""
 
     def scope(self) -> Scope:
         """A fresh Scope over copies of the documents the rule saw."""
@@ -45,6 +47,7 @@ class RuleCheck:
             session=copy.deepcopy(self.session),
             source=event.get("source") or {},
             now=self.now,
+            history=self.history,
         )
 
     def explain(self) -> Trace:
@@ -77,6 +80,9 @@ class Sandbox:
                 now=scope.now,
                 truth=truth,
                 held=held,
+                history=None
+                if scope.history is None
+                else scope.history.snapshot(scope),
             )
         )
 
