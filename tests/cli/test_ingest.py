@@ -221,3 +221,19 @@ def test_ingest_and_replay_give_a_file_the_same_ids(tmp_path):
     )
     assert (again["events"]["accepted"], again["events"]["duplicates"]) == (5, 5)
     assert len(stored(tmp_path)) == 9
+
+
+@pytest.mark.parametrize("last", [b"\n", b""], ids=["ended", "at the end"])
+def test_a_huge_line_is_rejected_without_holding_it_and_the_rest_is_read(
+    tmp_path, last
+):
+    huge = b'{"type": "x", "pad": "' + b"y" * 300_000 + b'"}'
+    data = lines(2) + huge + b"\n" + lines(1, start=2) + huge + last
+    done = run(tmp_path, "--json", stdin=data)
+    assert done.returncode == 0, done.stderr.decode()
+    summary = json.loads(done.stdout)
+    assert (summary["events"]["accepted"], summary["events"]["rejected"]) == (3, 2)
+    assert summary["position"] == {"offset": len(data), "line": 6}
+    reasons = [reject["reason"] for reject in summary["first_rejects"]]
+    assert reasons == [f"too large: {len(huge):,} bytes; the limit is 65,536 bytes"] * 2
+    assert [r["line"] for r in summary["first_rejects"]] == [3, 5]

@@ -23,7 +23,14 @@ from typing import BinaryIO
 
 from tracsh.engine.outcome import Outcome
 from tracsh.inputs import Accepted, Rejected, read_lines
-from tracsh.inputs.items import MAX_EVENT_BYTES, now_text
+from tracsh.inputs.items import (
+    MAX_EVENT_BYTES,
+    RAW_LIMIT,
+    cut,
+    decoded,
+    now_text,
+    too_large,
+)
 from tracsh.runtime.processor import EventProcessor, RejectRow, Unprocessable
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,59 @@ class Pending:
     future: asyncio.Future
     position: Position
     rejects: list[RejectRow]
+
+
+@dataclass
+class Overlong:
+    """A line over the size limit: only its size and first bytes are kept."""
+
+    size: int
+    """Its bytes so far, the line end included once found."""
+    head: bytes
+    ended: bool = False
+    """True once its line end was read."""
+
+
+class LineCutter:
+    """Cuts chunks into lines, never holding more than ``limit`` bytes of one.
+
+    A line longer than that becomes an Overlong once its end is found (or the
+    stream ends), so one huge line cannot fill memory; it is rejected as too
+    large, and the lines after it are read as usual.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._rest = b""
+        self._skipped: Overlong | None = None
+
+    def cut(self, chunk: bytes) -> list[bytes | Overlong]:
+        """The lines (with their line ends) that ``chunk`` completes."""
+        pieces: list[bytes | Overlong] = []
+        data, self._rest = self._rest + chunk, b""
+        if self._skipped is not None:
+            end = data.find(b"\n")
+            if end < 0:
+                self._skipped.size += len(data)
+                return pieces
+            self._skipped.size += end + 1
+            self._skipped.ended = True
+            pieces.append(self._skipped)
+            self._skipped, data = None, data[end + 1 :]
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        pieces.extend(line + b"\n" for line in lines)
+        if len(rest) > self.limit:
+            self._skipped = Overlong(len(rest), rest[:RAW_LIMIT])
+        else:
+            self._rest = rest
+        return pieces
+
+    def end(self) -> list[bytes | Overlong]:
+        """What is left when the stream ends: a last line without a line end."""
+        if self._skipped is not None:
+            return [self._skipped]
+        return [self._rest] if self._rest else []
 
 
 class StreamReader:
@@ -147,33 +207,36 @@ class LineFeed:
     async def run(self, stop: asyncio.Event) -> None:
         """Read until the stream ends (or ``stop``); return once all is committed."""
         reader = StreamReader(self.stream, self.follow)
-        rest = b""
+        cutter = LineCutter(MAX_EVENT_BYTES)
         try:
             while True:
                 chunk = await _next_or_stop(reader, stop)
                 if chunk is None:
                     break
-                lines = (rest + chunk).split(b"\n")
-                rest = lines.pop()
-                await self._feed([line + b"\n" for line in lines])
-            if rest and not stop.is_set():
-                await self._feed([rest])
+                await self._feed(cutter.cut(chunk))
+            if not stop.is_set():
+                await self._feed(cutter.end())
         finally:
             reader.stop()
             await self._settle_all()
 
-    async def _feed(self, lines: list[bytes]) -> None:
+    async def _feed(self, lines: list[bytes | Overlong]) -> None:
         """Turn lines into submissions of at most SUBMISSION_EVENTS events."""
         events: list[dict] = []
         rejects: list[RejectRow] = []
         received = now_text()
         for line in lines:
-            for item in self._items(line, received):
-                if isinstance(item, Accepted):
-                    events.append(item.event)
-                else:
-                    rejects.append(item)
-            self.position.offset += len(line)
+            if isinstance(line, Overlong):
+                rejects.append(self._overlong(line, received))
+                size = line.size
+            else:
+                size = len(line)
+                for item in self._items(line, received):
+                    if isinstance(item, Accepted):
+                        events.append(item.event)
+                    else:
+                        rejects.append(item)
+            self.position.offset += size
             self.position.line += 1
             if len(events) >= SUBMISSION_EVENTS:
                 await self._submit(events, rejects)
@@ -201,6 +264,12 @@ class LineFeed:
                 item = RejectRow(self.label, item.line, item.reason, item.raw, received)
             found.append(item)
         return found
+
+    def _overlong(self, line: Overlong, received: str) -> RejectRow:
+        size = line.size - line.ended
+        reason = str(too_large(size, MAX_EVENT_BYTES))
+        raw = cut(decoded(line.head))
+        return RejectRow(self.label, self.position.line, reason, raw, received)
 
     async def _submit(self, events: list[dict], rejects: list[RejectRow]) -> None:
         positions = {}
