@@ -4,7 +4,9 @@ It prints the address it listens on; serves Tracardi's ``POST /track``,
 webhooks on ``POST /collect/TYPE/SOURCE``, ``GET /healthz`` and ``GET
 /metrics``; answers only after the events are committed; reloads rules/ and
 templates/ when they change; logs JSON lines on stderr; and on SIGTERM or
-SIGINT stops accepting, drains, commits and exits 0.
+SIGINT stops accepting, drains, commits and exits 0. Journey timers and
+scheduled events fire on the wall clock, and the outbox worker delivers what
+the rules queue (``--no-deliver`` leaves it in the outbox).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from tracsh.cli import project
 from tracsh.cli.registry import command
 from tracsh.config import Config
 from tracsh.runtime import Runtime, RuntimeSettings
+from tracsh.runtime.background import add_outbox_worker, add_scheduler
 from tracsh.runtime.logs import LEVELS, configure_logging
 from tracsh.runtime.rulesource import RuleSource
 
@@ -43,6 +46,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port", type=int, metavar="PORT", help="port to listen on (default: 8686)"
+    )
+    parser.add_argument(
+        "--no-deliver",
+        action="store_true",
+        help="queue deliveries in the outbox without sending them",
     )
     add_runtime_options(parser)
 
@@ -86,13 +94,21 @@ def daemon(args: argparse.Namespace) -> int:
     host = args.host or config.collector.host
     port = config.collector.port if args.port is None else args.port
     settings.listen = (host, port)
-    asyncio.run(_serve(Runtime(settings)))
+    deliver = None if args.no_deliver else config
+    asyncio.run(_serve(Runtime(settings), deliver))
     return 0
 
 
-async def _serve(runtime: Runtime) -> None:
-    """Start, say where the collector listens (on stdout, for scripts), run."""
+async def _serve(runtime: Runtime, deliver: Config | None) -> None:
+    """Start, say where the collector listens (on stdout, for scripts), run.
+
+    Journey timers and scheduled events always run; the outbox worker runs
+    unless ``deliver`` is None (``--no-deliver``).
+    """
     await runtime.start()
+    add_scheduler(runtime)
+    if deliver is not None:
+        add_outbox_worker(runtime, deliver)
     host, port = runtime.address
     print(f"listening on http://{host}:{port}", flush=True)
     await runtime.run(handle_signals=True)
