@@ -284,7 +284,8 @@ class Engine:
         once = rule.once
         if once is None:
             return False
-        last = work.last_fired(rule.id, once.scope, once_owner(once, scope))
+        owner = once_owner(once, scope)
+        last = work.last_fired(rule.id, once.scope, owner, self.book.once_rules)
         if last is None:
             return False
         if once.every is None:
