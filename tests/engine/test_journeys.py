@@ -254,7 +254,8 @@ journey "onb"
 end
 segment "in onb" when profile.journeys.onb.status == "active"
 segment "nudged" when profile.counters.nudge >= 1
-when event.type == "segment-entered" then append event.properties.segment to profile.traits.seen
+when event.type == "segment-entered"
+  then append event.properties.segment to profile.traits.seen
 """
 
 
