@@ -17,10 +17,11 @@ from typing import Any
 import httpx
 
 from tracsh import __version__
-from tracsh.config import Config, ConfigError, read_secret
+from tracsh.config import Config, ConfigError
 from tracsh.delivery.attempts import BROKEN, SENT, Result
 from tracsh.delivery.enrichers import EnricherFailure, map_answer
 from tracsh.delivery.mail import BadMessage, build_message, send_mail
+from tracsh.delivery.secrets import delivery_secret, header_secret
 from tracsh.delivery.signing import SignatureError, sign
 from tracsh.delivery.templates import TemplateFailure, Templates
 from tracsh.delivery.transport import Request, send_request
@@ -132,7 +133,7 @@ class Dispatcher:
             **entry.headers,
         }
         for header, env in entry.headers_env.items():
-            headers[header] = read_secret(env, f"{where}.headers_env.{header}")
+            headers[header] = header_secret(env, f"{where}.headers_env.{header}")
         headers["Idempotency-Key"] = row["key"]
         return headers
 
@@ -144,7 +145,7 @@ class Dispatcher:
             payload = rendered["body"]
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = self._headers(hook, f"webhooks.{hook.name}", row)
-        secret = read_secret(hook.secret_env, f"webhooks.{hook.name}.secret_env")
+        secret = delivery_secret(hook.secret_env, f"webhooks.{hook.name}.secret_env")
         if secret is not None:
             stamp = int(self.clock().timestamp())
             headers.update(sign(secret, row["key"], stamp, body))
