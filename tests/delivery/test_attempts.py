@@ -55,6 +55,7 @@ def test_waits_double_with_equal_jitter_up_to_the_cap(attempt, low, high):
 def test_what_a_result_makes_of_the_row(result, attempt, status):
     changes = next_state(result, attempt, Schedule(attempts=3), NOW)
     assert changes["status"] == status
+    assert changes["attempts"] == attempt, "counted when it ends, never past 3"
     assert changes["last_status"] == result.status
     assert changes.get("reason") == result.error
 

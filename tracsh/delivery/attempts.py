@@ -65,10 +65,23 @@ class Schedule:
 def next_state(
     result: Result, attempt: int, schedule: Schedule, now: datetime
 ) -> dict[str, Any]:
-    """The outbox columns after ``attempt`` ended with ``result``."""
+    """The outbox columns after attempt number ``attempt`` ended with ``result``.
+
+    ``attempts`` becomes ``attempt``: the count goes up when an attempt ends,
+    never when a row is claimed, so it cannot pass ``schedule.attempts``.
+    """
     if result.kind == SENT:
-        return {"status": "sent", "reason": None, "last_status": result.status}
-    changes = {"last_status": result.status, "reason": result.error}
+        return {
+            "status": "sent",
+            "reason": None,
+            "last_status": result.status,
+            "attempts": attempt,
+        }
+    changes = {
+        "last_status": result.status,
+        "reason": result.error,
+        "attempts": attempt,
+    }
     if result.kind == BROKEN:
         return changes | {"status": "failed"}
     if result.kind == PERMANENT or attempt >= schedule.attempts:
