@@ -9,6 +9,7 @@ whose channel, webhook or enricher is not configured waits in the outbox;
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -18,7 +19,7 @@ import httpx
 
 from tracsh import __version__
 from tracsh.config import Config, ConfigError
-from tracsh.delivery.attempts import BROKEN, SENT, Result
+from tracsh.delivery.attempts import BROKEN, GONE, SENT, TRANSIENT, Result
 from tracsh.delivery.enrichers import EnricherFailure, map_answer
 from tracsh.delivery.mail import BadMessage, build_message, send_mail
 from tracsh.delivery.secrets import delivery_secret, header_secret
@@ -77,13 +78,21 @@ class Dispatcher:
     # Sending.
 
     async def send(self, row: dict) -> Result:
-        """One attempt at delivering ``row``; configuration faults are BROKEN."""
+        """One attempt at delivering ``row``; configuration faults are BROKEN.
+
+        A 410 disables only webhooks; from a provider or an enricher it is
+        another failed attempt, retried on the schedule.
+        """
         try:
             if row["kind"] == "webhook":
                 return await self._webhook(row)
             if row["kind"] == "enrich":
-                return await self._enrich(row)
-            return await self._message(row)
+                result = await self._enrich(row)
+            else:
+                result = await self._message(row)
+            if result.kind == GONE:
+                return dataclasses.replace(result, kind=TRANSIENT)
+            return result
         except (TemplateFailure, BadMessage, ConfigError, SignatureError) as err:
             return Result(BROKEN, "config", str(err))
         except EnricherFailure as err:
