@@ -43,6 +43,11 @@ TRANSLATIONS = [
     ("profile@segments == \"vip\"", 'profile in segment "vip"'),
     ("profile@ids == \"x\"", 'profile.ids contains "x"'),
     ("event@tags.values == \"promo\"", 'event.tags contains "promo"'),
+    ("profile@segments != \"vip\"", 'profile not in segment "vip"'),
+    ("profile@ids != \"x\"", 'not (profile.ids contains "x")'),
+    ("event@tags.values != \"promo\"", 'not (event.tags contains "promo")'),
+    ("profile@segments != profile@traits.tier",
+     "not (profile.segments contains profile.traits.tier)"),
     ("profile@x == null AND profile@y != NULL",
      "profile.x is null and profile.y is not null"),
     ("profile@x NOT EMPTY and profile@y not exists",
@@ -69,6 +74,9 @@ ERRORS = [
     ("profile@a == ", 12, "ends too early"),
     ("", 0, "empty"),
     ("now.offset(1, 2) > profile@a", 0, "takes 1 argument"),
+    ("profile@a > 9999999999999999999999", 12, "larger than 9223372036854775807"),
+    ("profile@a < -9223372036854775809", 12, "larger than 9223372036854775807"),
+    ("profile@a == 1" + "0" * 400 + ".5", 13, "too large to use"),
 ]  # fmt: skip
 
 

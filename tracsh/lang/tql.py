@@ -10,6 +10,7 @@ examples, with the places where tracsh's rules for missing values differ.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import fields, is_dataclass, replace
 from functools import lru_cache
@@ -21,6 +22,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
 from tracsh.lang import nodes as n
 from tracsh.lang.errors import Diagnostic, diagnostic_at, source_line
+from tracsh.lang.values import INT_LIMIT
 
 FIELD_MAP: tuple[tuple[str, str], ...] = (
     ("profile@id", "profile.id"),
@@ -199,10 +201,9 @@ class _ToNodes(Transformer):
         if isinstance(right, n.Literal) and right.value is None and op in ("==", "!="):
             # Tracardi's `== null` is true for a stored null; tracsh's is unknown.
             return n.Presence(left, "is null" if op == "==" else "is not null")
-        if op == "==" and _is_list_field(left) and not isinstance(right, n.ListExpr):
-            if left == n.Path("profile", ("segments",)) and _is_text(right):
-                return n.InSegment(right.value)
-            return n.TextTest("contains", left, right)
+        if op in ("==", "!=") and _is_list_field(left):
+            if not isinstance(right, n.ListExpr):
+                return _membership(left, right, negated=op == "!=")
         return n.Compare(op, left, right)
 
     def between(self, subject, _between, low, _and, high):
@@ -245,7 +246,15 @@ class _ToNodes(Transformer):
 
     def number(self, token):
         text = str(token)
-        return n.Literal(float(text) if "." in text else int(text))
+        where = token.start_pos or 0
+        if "." not in text:
+            if len(text.lstrip("+-")) > 19 or abs(int(text)) > INT_LIMIT:
+                raise TqlError(where, f"this number is larger than {INT_LIMIT}")
+            return n.Literal(int(text))
+        value = float(text)
+        if math.isinf(value):
+            raise TqlError(where, "this number is too large to use")
+        return n.Literal(value)
 
     def offset(self, token):
         sign, duration = _duration(token)
@@ -272,6 +281,18 @@ def _flat(kind: type, items: list[Any]) -> tuple[Any, ...]:
     for item in items:
         flat.extend(item.items if isinstance(item, kind) else (item,))
     return tuple(flat)
+
+
+def _membership(field: n.Path, value: Any, negated: bool) -> Any:
+    """Tracardi's ``==`` / ``!=`` on a list field: whether the list holds the value.
+
+    ``profile@segments != "vip"`` means not in the segment; comparing the whole
+    list with a single value would always differ.
+    """
+    if field == n.Path("profile", ("segments",)) and _is_text(value):
+        return n.InSegment(value.value, negated=negated)
+    found = n.TextTest("contains", field, value)
+    return n.Not(found) if negated else found
 
 
 def _is_list_field(node: Any) -> bool:
