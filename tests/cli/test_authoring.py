@@ -124,6 +124,18 @@ def test_test_reports_pass_and_fail(tested, capsys):
     assert "1 passed, 1 failed" in captured.err
 
 
+def test_a_bad_test_fails_with_its_line_and_the_others_run(tested, capsys):
+    (tested / "bad_test.rules").write_text(
+        'test "a bad id"\n  profile {"id": 5}\n  event "purchase"\nend\n'
+    )
+    assert main(["test", str(tested)]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL  a bad id" in captured.out
+    assert 'error: line 2: profile: "id" must be non-empty text, got 5' in captured.out
+    assert "PASS  counts a purchase" in captured.out
+    assert "1 passed, 2 failed" in captured.err
+
+
 def test_test_run_selects_by_name(tested, capsys):
     assert main(["test", str(tested), "--run", "a purchase"]) == 0
     assert "counts twice" not in capsys.readouterr().out

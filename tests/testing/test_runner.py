@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tracsh.errors import UserError
 from tracsh.lang.loader import load_sources
 from tracsh.testing.report import text_report
 from tracsh.testing.runner import run_tests, select
@@ -212,13 +213,51 @@ def test_a_failure_shows_expected_actual_and_traces(snapshot):
         ('event {"type": ""}', 'line 2: event 1: "type" is empty'),
         ('event {"type": "x", "time": "soon"}', "is not an ISO-8601 time"),
         ('profile {"a": 1 / 0}', "line 2: profile: division by zero"),
+        ('profile {"id": 5}', 'line 2: profile: "id" must be non-empty text, got 5'),
+        ('profile {"id": ""}', 'line 2: profile: "id" must be non-empty text'),
+        ('profile {"ids": "p"}', 'line 2: profile: "ids" must be a list, got "p"'),
+        ('profile {"ids": [1]}', '"ids" must be a list of text, got [1]'),
+        ('profile {"segments": [null]}', '"segments" must be a list of text'),
+        ('profile {"visits": "3"}', '"visits" must be a whole number, got "3"'),
+        ('profile {"visits": true}', '"visits" must be a whole number, got true'),
+        ('profile {"traits": []}', 'line 2: profile: "traits" must be an object'),
+        ('profile {"last_seen": 5}', '"last_seen" must be text, got 5'),
+        ('session {"id": 7}', 'line 2: session: "id" must be non-empty text'),
+        ('session {"events": "x"}', '"events" must be a whole number'),
+        ('session {"context": 1}', 'line 2: session: "context" must be an object'),
     ],
 )
 def test_a_test_that_cannot_run_says_why(body, words):
-    _ruleset, results = run(f'test "broken"\n  {body}\nend\n')
+    _ruleset, results = run(
+        f'test "broken"\n  {body}\nend\n'
+        'test "fine"\n  event "purchase"\n'
+        "  expect profile.counters.purchases == 1\nend\n"
+    )
     assert results[0].error is not None
     assert words in results[0].error
     assert "FAIL  broken" in text_report(results)
+    assert results[1].passed
+
+
+def test_a_test_that_breaks_the_engine_fails_alone(monkeypatch):
+    from tracsh.testing.sandbox import Sandbox
+
+    def broken(self, event):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(Sandbox, "run", broken)
+    _ruleset, results = run('test "one"\n  event "x"\nend\ntest "two"\nend\n')
+    assert results[0].error == (
+        "line 2: tracsh failed on this test's documents (KeyError: 'boom'); "
+        "--debug shows where"
+    )
+    assert results[1].passed
+
+
+def test_a_bad_regular_expression_is_a_user_error():
+    ruleset, _ = run('test "alpha"\nend\n')
+    with pytest.raises(UserError, match="'\\(' is not a regular expression"):
+        select(ruleset, "(")
 
 
 def test_select_by_regular_expression():

@@ -7,6 +7,7 @@ it did. ``tracsh test`` and the REPL's ``.test`` call ``run_tests``.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.pipeline import EngineSettings
 from tracsh.engine.rulebook import RuleBook, build_rulebook
+from tracsh.errors import UserError
 from tracsh.inputs import InputError, normalize_event
 from tracsh.lang import nodes as n
 from tracsh.lang import printer, values
@@ -23,6 +25,7 @@ from tracsh.lang.compile import required_event_types
 from tracsh.lang.explain import explain_expr, render
 from tracsh.lang.loader import LoadedTest, RuleSet
 from tracsh.lang.scope import MISSING, Scope
+from tracsh.store.errors import StoreError
 from tracsh.testing.expect import State, Verdict, check, describe
 from tracsh.testing.sandbox import (
     RuleCheck,
@@ -30,6 +33,8 @@ from tracsh.testing.sandbox import (
     starting_profile,
     starting_session,
 )
+
+log = logging.getLogger(__name__)
 
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 """When a test's first event happens, unless the test says otherwise."""
@@ -90,7 +95,10 @@ def select(ruleset: RuleSet, pattern: str | None) -> list[LoadedTest]:
     """The tests whose name matches ``pattern`` (a regular expression), in order."""
     if pattern is None:
         return list(ruleset.tests)
-    found = re.compile(pattern)
+    try:
+        found = re.compile(pattern)
+    except re.error as err:
+        raise UserError(f"{pattern!r} is not a regular expression: {err}") from None
     return [test for test in ruleset.tests if found.search(test.name)]
 
 
@@ -118,10 +126,19 @@ def _run(
     result = TestResult(test.name, test.path, test.line)
     started = time.perf_counter()
     with Sandbox(book, settings, renderer) as sandbox:
+        steps = _Run(test.node, ruleset, sandbox, result)
         try:
-            _Run(test.node, ruleset, sandbox, result).go()
+            steps.go()
         except TestSetupError as err:
             result.error = str(err)
+        except (UserError, StoreError, InputError) as err:
+            result.error = f"line {steps.line}: {err}"
+        except Exception as err:  # the test's own documents broke the engine
+            log.debug("test %r failed on its documents", test.name, exc_info=True)
+            result.error = (
+                f"line {steps.line}: tracsh failed on this test's documents "
+                f"({type(err).__name__}: {err}); --debug shows where"
+            )
         result.checks = sandbox.checks
     result.seconds = time.perf_counter() - started
     return result
@@ -141,11 +158,14 @@ class _Run:
         self.outcomes: list[Outcome] = []
         self.events: list[dict] = []
         self.labels: dict[str, str] = {}
+        self.line = test.span.line
+        """The line of the step running now, for an error that stops the test."""
 
     def go(self) -> None:
         """Seed the sandbox, then run every event and check every expectation."""
         self.seed()
         for step in self.test.steps:
+            self.line = step.span.line
             if isinstance(step, n.EventStep):
                 self.event(step)
             else:
@@ -153,12 +173,18 @@ class _Run:
 
     def seed(self) -> None:
         when = START.isoformat()
+        if self.test.profile is not None:
+            self.line = self.test.profile.span.line
         given = self.document(self.test.profile, "profile")
+        _check_shape(given, starting_profile(None, PROFILE_ID, when), "profile", self)
         self.profile = starting_profile(given, PROFILE_ID, when)
         self.session_id = SESSION_ID
         session = None
         if self.test.session is not None:
+            self.line = self.test.session.span.line
             given_session = self.document(self.test.session, "session")
+            empty = starting_session({}, SESSION_ID, PROFILE_ID, when)
+            _check_shape(given_session, empty, "session", self)
             self.session_id = str(given_session.get("id") or SESSION_ID)
             session = starting_session(
                 given_session, self.session_id, self.profile["id"], when
@@ -293,6 +319,37 @@ class _Run:
             trace = render(found.explain(), heading=False)
             lines.extend("    " + line for line in trace.split("\n"))
         return lines
+
+
+_KINDS = {bool: "true or false", int: "a whole number", str: "text",
+          dict: "an object", list: "a list"}  # fmt: skip
+_TEXT_LISTS = frozenset({"ids", "segments"})
+
+
+def _check_shape(given: dict, empty: dict, what: str, run: _Run) -> None:
+    """The fields a new profile or session has must keep their kind in a test's
+    document (``"visits"`` a whole number, ``"ids"`` a list of text, …); the
+    engine relies on them, and a test must say what is wrong with its own data.
+    """
+    for key, default in empty.items():
+        if key not in given:
+            continue
+        found = given[key]
+        wanted = type(default)
+        fits = type(found) is wanted or (wanted is int and type(found) is float)
+        if key == "id":
+            fits = isinstance(found, str) and bool(found)
+        elif key in _TEXT_LISTS and fits:
+            fits = all(isinstance(item, str) and item for item in found)
+            wanted = "a list of text"
+        if not fits:
+            kind = wanted if isinstance(wanted, str) else _KINDS[wanted]
+            if key == "id":
+                kind = "non-empty text"
+            raise TestSetupError(
+                f"line {run.line}: {what}: {printer.string(key)} must be {kind}, "
+                f"got {printer.value(found, 40)}"
+            )
 
 
 def _never_reason(rule: n.Rule, events: list[dict]) -> str:
