@@ -57,6 +57,21 @@ def test_fmt_write_rewrites_and_then_check_passes(rules, capsys):
     assert main(["fmt", "--check", str(rules)]) == 0
 
 
+def test_fmt_write_goes_through_a_symbolic_link(rules, tmp_path, capsys):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "common.rules"
+    target.write_text(UNTIDY)
+    target.chmod(0o640)
+    link = rules / "common.rules"
+    link.symlink_to(target)
+    assert main(["fmt", "--write", str(link)]) == 0
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text() == TIDY
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in shared.iterdir()) == ["common.rules"]
+
+
 def test_fmt_leaves_a_broken_file_alone_and_fails(rules, capsys):
     broken = rules / "c.rules"
     broken.write_text("when event.type = 'x' then stop\n")

@@ -108,6 +108,23 @@ CASES = {
         "and (event.h or event.i) then stop\n"
     ),
     "tql": "when tql 'profile@stats.visits > 10' then stop\n",
+    # `exit when` moves before the steps; every comment stays with its code.
+    "journey_comments": (
+        'journey "onboarding"\n'
+        "  # about entering\n"
+        '  enter when event.type == "sign-up"\n'
+        "  # about the welcome step\n"
+        '  step "welcome"\n'
+        "    # about the welcome message\n"
+        '    send email "welcome"\n'
+        "  # about the nudge\n"
+        '  step "nudge" after 2 days\n'
+        '    send email "nudge"  # after the nudge\n'
+        "  # about leaving\n"
+        '  exit when event.type == "purchase"  # after leaving\n'
+        "  # before the end\n"
+        "end\n"
+    ),
 }
 
 

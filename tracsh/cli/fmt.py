@@ -144,7 +144,12 @@ def _diff(text: str, formatted: str, name: str) -> list[str]:
 
 
 def _replace(path: Path, text: str) -> None:
-    """Write ``text`` over ``path`` atomically, keeping the file's mode."""
+    """Write ``text`` over ``path`` atomically, keeping the file's mode.
+
+    A symbolic link stays a link: the file it points to is the one replaced, in
+    its own directory, with its own permissions.
+    """
+    path = Path(os.path.realpath(path))
     mode = path.stat().st_mode
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -163,11 +163,21 @@ def _owner(comment: Comment, lines: list[Line], forms: list) -> Line | None:
             else:
                 line.trailing = comment.text
             return line
-        line = next((ln for ln in form_lines if ln.last >= comment.line), None)
-        line = line or form_lines[-1]
+        line = _code_at_or_after(comment.line, form_lines) or form_lines[-1]
         line.leading.append(comment.text)
         return line
     return None
+
+
+def _code_at_or_after(number: int, form_lines: list[Line]) -> Line | None:
+    """The printed line holding source line ``number``, or else the one whose code
+    comes first after it in the source; layouts reorder lines (a journey's
+    ``exit when`` goes before its steps), so printed order is not source order.
+    """
+    later = [ln for ln in form_lines if ln.last >= number]
+    if not later:
+        return None
+    return min(later, key=lambda ln: max(ln.first, number))
 
 
 def _blank_lines(text: str) -> set[int]:
@@ -209,11 +219,16 @@ def _render_form(form: list[Line]) -> list[str]:
     out: list[str] = []
     for index, line in enumerate(form):
         indent = _indent(line.text)
-        if line.leading and index:
+        if line.leading and index and _closes(line.text):
+            # A comment before `end` or a closing bracket is inside the block.
             indent = max(indent, _indent(form[index - 1].text))
         out.extend(" " * indent + comment for comment in line.leading)
         out.append(line.text + (f"  {line.trailing}" if line.trailing else ""))
     return out
+
+
+def _closes(text: str) -> bool:
+    return text.strip() == "end" or text.lstrip().startswith(("}", "]"))
 
 
 def _indent(text: str) -> int:
