@@ -58,7 +58,7 @@ class Receiver:
         self.most_in_flight = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
 
@@ -92,6 +92,12 @@ class Receiver:
         self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when a worker opens many at
+    # once (the shop replay sends to four endpoints, eight at a time each).
+    request_queue_size = 128
 
 
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
