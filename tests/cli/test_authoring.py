@@ -220,6 +220,48 @@ def test_eval_an_unknown_rule(capsys):
     assert 'did you mean "reward repeat buyers"?' in capsys.readouterr().err
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ("@deep.json", "--event: nested more than 64 levels deep (line 1 column 65)"),
+        ('{"a": ' + "[" * 64 + "]" * 64 + "}", "nested more than 64 levels"),
+        ('{"a": "[[[[' + "[" * 100 + '"}', None),
+        ('{"a": ' + "[" * 63 + "]" * 63 + "}", None),
+        ("[1]", "--event: expected a JSON object, got list"),
+        ('{"a": NaN}', "--event: NaN is not a number a document can hold"),
+        ('{"a": 1e999}', "--event: the number 1e999 is too large for a document"),
+        ("{nope", "--event: not valid JSON: Expecting property name"),
+        ("@missing.json", "--event: cannot read missing.json"),
+    ],
+)
+def test_eval_documents_are_bounded_and_strict(tmp_path, monkeypatch, capsys,
+                                               given, words):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deep.json").write_text(DEEP)
+    code = main(["eval", "true", "--event", given])
+    captured = capsys.readouterr()
+    if words is None:
+        assert (code, captured.out) == (0, "true\n")
+        return
+    assert code == 1
+    assert words in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_eval_says_where_to_find_the_history(capsys):
+    assert main(["eval", 'count("purchase" within 30 days) >= 3']) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "unknown\n"
+    assert (
+        "note: count(): needs the event history, which tracsh eval does not read; "
+        "to count a profile's stored events, use the REPL with a database "
+        "(tracsh repl --db FILE, then .profile ID)"
+    ) in captured.err
+
+
 def test_eval_needs_one_of_condition_and_rule(capsys):
     assert main(["eval"]) == 2
     assert "give a condition or --rule ID" in capsys.readouterr().err

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from tracsh.lang.explain import explain_condition, render
 from tracsh.lang.loader import load_condition
 from tracsh.lang.scope import MISSING, Scope
 from tracsh.lang.values import parse_time
+from tracsh.testing.documents import DocumentError, parse_object
 
 WORDS = {True: "true", False: "false", None: "unknown"}
 
@@ -56,7 +56,10 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def document(option: str, given: str | None) -> Any:
-    """The document given to ``--option`` as JSON text or ``@path``, else MISSING."""
+    """The document given to ``--option`` as JSON text or ``@path``, else MISSING.
+
+    Documents nest at most MAX_DEPTH levels (tracsh.testing.documents).
+    """
     if given is None:
         return MISSING
     text = given
@@ -67,33 +70,12 @@ def document(option: str, given: str | None) -> Any:
             raise UserError(
                 f"--{option}: cannot read {given[1:]}: {err.strerror}"
             ) from None
+        except UnicodeDecodeError:
+            raise UserError(f"--{option}: {given[1:]} is not UTF-8 text") from None
     try:
-        found = json.loads(text, parse_constant=_refuse, parse_float=_finite)
-    except json.JSONDecodeError as err:
-        raise UserError(
-            f"--{option}: not valid JSON: {err.msg} at line {err.lineno} "
-            f"column {err.colno}"
-        ) from None
-    except ValueError as err:
-        reason = str(err)
-        if "integer string conversion" in reason:
-            reason = "a number has more than 4300 digits"
-        raise UserError(f"--{option}: {reason}") from None
-    if not isinstance(found, dict):
-        kind = "null" if found is None else type(found).__name__
-        raise UserError(f"--{option}: expected a JSON object, got {kind}")
-    return found
-
-
-def _refuse(name: str) -> None:
-    raise ValueError(f"{name} is not a number a document can hold")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"the number {text[:20]} is too large for a document")
-    return value
+        return parse_object(text)
+    except DocumentError as err:
+        raise UserError(f"--{option}: {err}") from None
 
 
 def clock(given: str | None, option: str = "--now") -> datetime:
@@ -108,6 +90,18 @@ def clock(given: str | None, option: str = "--now") -> datetime:
     return found
 
 
+class NoHistory:
+    """History for ``tracsh eval``, which reads no database: it says where to go."""
+
+    def evaluate(self, node: Any, where: Any, value: Any, scope: Scope) -> Any:
+        """Refuse, with the way to a profile's stored events in the message."""
+        raise LookupError(
+            "needs the event history, which tracsh eval does not read; to count a "
+            "profile's stored events, use the REPL with a database (tracsh repl "
+            "--db FILE, then .profile ID)"
+        )
+
+
 def scope_of(args: argparse.Namespace) -> Scope:
     """The Scope that ``--event``, ``--profile``, ``--session`` and ``--now`` make."""
     event = document("event", args.event)
@@ -118,6 +112,7 @@ def scope_of(args: argparse.Namespace) -> Scope:
         session=document("session", args.session),
         source=source,
         now=clock(args.now),
+        history=NoHistory(),
     )
 
 

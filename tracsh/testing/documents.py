@@ -1,0 +1,83 @@
+"""JSON documents an author types or names by file: the REPL's and ``tracsh eval``'s.
+
+Parsed strictly (no NaN or Infinity, no number a document cannot hold) and
+bounded in depth before parsing, so a file of a hundred thousand nested lists
+is refused with a message instead of exhausting Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from tracsh.errors import UserError
+
+MAX_DEPTH = 64
+"""How deeply objects and lists may nest in a typed document, as rules may nest."""
+
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+"""Strings (skipped whole) and the brackets that nest."""
+
+
+class DocumentError(UserError):
+    """A typed document that cannot be used; the message says why, without a prefix."""
+
+
+def parse_document(text: str) -> Any:
+    """The JSON value of ``text``; raises DocumentError."""
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        line, column = too_deep
+        raise DocumentError(
+            f"nested more than {MAX_DEPTH} levels deep (line {line} column {column}); "
+            f"tracsh takes documents up to {MAX_DEPTH} levels"
+        )
+    try:
+        return json.loads(text, parse_constant=_refuse, parse_float=_finite)
+    except json.JSONDecodeError as err:
+        raise DocumentError(
+            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
+    except ValueError as err:
+        reason = str(err)
+        if "integer string conversion" in reason:
+            reason = "a number has more than 4300 digits"
+        raise DocumentError(reason) from None
+
+
+def parse_object(text: str) -> dict:
+    """A JSON object from ``text``; anything else is a DocumentError."""
+    found = parse_document(text)
+    if not isinstance(found, dict):
+        kind = "null" if found is None else type(found).__name__
+        raise DocumentError(f"expected a JSON object, got {kind}")
+    return found
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Line and column of the bracket that nests past MAX_DEPTH, or None."""
+    depth = 0
+    for found in _NESTING.finditer(text):
+        bracket = found.group(0)
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                start = found.start()
+                line = text.count("\n", 0, start) + 1
+                return line, start - (text.rfind("\n", 0, start) + 1) + 1
+        elif bracket in "]}":
+            depth -= 1
+    return None
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(f"{name} is not a number a document can hold")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:20]} is too large for a document")
+    return value
