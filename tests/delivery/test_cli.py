@@ -6,6 +6,7 @@ import json
 
 import pytest
 from delivery_project import webhook_settings
+from servers import Reply
 
 from tracsh.cli.main import main
 
@@ -47,6 +48,17 @@ def test_deliver_sends_what_is_due_and_says_what_waits(shop, receiver, capsys):
         "failed": 0,
         "held": {"email: no [channels.email] in the configuration": 1},
     }
+
+
+def test_deliver_counts_rows_and_sends_each_once(shop, receiver, capsys):
+    receiver.then(Reply(500), Reply(503, headers={"Retry-After": "0"}))
+    for _ in range(3):
+        shop.queue()
+
+    status, out, _ = run(capsys, "deliver", *shop.args)
+
+    assert status == 0 and len(receiver.requests) == 3
+    assert out.splitlines() == ["delivered  1 sent, 2 to retry, 0 dead, 0 failed"]
 
 
 def test_outbox_retry_requeues_dead_letters_by_id_or_all(shop, capsys):

@@ -109,6 +109,26 @@ def test_retry_after_is_honoured_on_429_and_503(
     assert (row["status"], due.total_seconds()) == ("retry", wait)
 
 
+def test_a_drain_attempts_each_due_row_once(project_of, receiver):
+    receiver.default = Reply(503, headers={"Retry-After": "0"})
+    project = project_of(webhook_settings(receiver.url()))
+    first, second = project.queue(), project.queue()
+
+    counts = project.drain()
+
+    assert len(receiver.requests) == 2, "due again at once, but not in this drain"
+    assert counts.as_dict() == {
+        "sent": 0,
+        "retry": 2,
+        "dead": 0,
+        "failed": 0,
+        "held": {},
+    }
+    assert [project.row(i)["attempts"] for i in (first, second)] == [1, 1]
+    receiver.default = Reply()
+    assert project.drain().sent == 2
+
+
 def test_410_disables_the_webhook_until_it_is_enabled_again(project_of, receiver):
     receiver.then(Reply(410))
     project = project_of(webhook_settings(receiver.url()))

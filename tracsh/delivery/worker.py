@@ -54,7 +54,7 @@ Apply = Callable[[dict], Awaitable[Any] | Any]
 
 @dataclass
 class DeliveryCounts:
-    """What one drain did, and what is left waiting and why."""
+    """What one drain did, in rows (each attempted once), and what waits and why."""
 
     sent: int = 0
     retry: int = 0
@@ -63,10 +63,14 @@ class DeliveryCounts:
     held: dict[str, int] = field(default_factory=dict)
     """Rows due but waiting, by reason (no channel configured, disabled, …)."""
 
-    def count(self, status: str) -> None:
-        """Count one finished attempt by the row's new status."""
-        if status in ("sent", "retry", "dead", "failed"):
-            setattr(self, status, getattr(self, status) + 1)
+    @classmethod
+    def of_rows(cls, outcomes: dict[int, str], held: dict[str, int]) -> DeliveryCounts:
+        """Rows counted by the status each was left in, and what still waits."""
+        counts = cls(held=held)
+        for status in outcomes.values():
+            if status in ("sent", "retry", "dead", "failed"):
+                setattr(counts, status, getattr(counts, status) + 1)
+        return counts
 
     def as_dict(self) -> dict:
         """The counts as JSON-ready data."""
@@ -118,17 +122,26 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._thread: ThreadPoolExecutor | None = None
         self._store: Store | None = None
-        self._counts = DeliveryCounts()
+        self._outcomes: dict[int, str] = {}
+        """The status each row attempted in this drain was left in, by row id."""
+        self._once = False
 
     # The two ways to run.
 
     async def drain(self) -> DeliveryCounts:
-        """Attempt every row that is due now, once each; return what happened."""
-        self._counts = DeliveryCounts()
-        async with self._session() as dispatcher:
-            await self._pump(dispatcher, None)
-            self._counts.held = await self._held(dispatcher)
-        return self._counts
+        """Attempt every row that is due now, once each; return what happened.
+
+        A row that fails and is due again before the drain ends (a short backoff,
+        ``Retry-After: 0``) waits for the next drain or worker.
+        """
+        self._outcomes, self._once = {}, True
+        try:
+            async with self._session() as dispatcher:
+                await self._pump(dispatcher, None)
+                held = await self._held(dispatcher)
+        finally:
+            self._once = False
+        return DeliveryCounts.of_rows(self._outcomes, held)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; attempts in flight then finish first."""
@@ -213,7 +226,7 @@ class OutboxWorker:
 
     async def _start_due(self, dispatcher, flying: dict, busy: Counter) -> None:
         now = self._now_text()
-        due = await self._db(self._store.due_endpoints, now)
+        due = await self._db(self._store.due_endpoints, now, self._skip())
         disabled = await self._db(self._store.disabled_endpoints)
         limit = self.config.delivery.concurrency
         for endpoint in sorted(due, key=str):
@@ -233,7 +246,9 @@ class OutboxWorker:
 
     async def _claim(self, endpoint: Endpoint, now: str, lease: str, room: int):
         """Claim due rows; if cancelled meanwhile, hand the claimed rows back."""
-        claim = self._submit(self._store.claim_outbox, endpoint, now, lease, room)
+        claim = self._submit(
+            self._store.claim_outbox, endpoint, now, lease, room, self._skip()
+        )
         try:
             return await asyncio.shield(claim)
         except asyncio.CancelledError:
@@ -241,6 +256,10 @@ class OutboxWorker:
             ids = [row["id"] for row in rows]
             await self._db(self._store.release_outbox, ids, self._now_text())
             raise
+
+    def _skip(self) -> list[int]:
+        """Rows a drain has attempted already: it attempts each at most once."""
+        return list(self._outcomes) if self._once else []
 
     def _reason_held(
         self, dispatcher: Dispatcher, endpoint: Endpoint, disabled: dict
@@ -267,7 +286,7 @@ class OutboxWorker:
 
     async def _held(self, dispatcher: Dispatcher) -> dict[str, int]:
         """Rows still due after a drain, counted by why they wait."""
-        due = await self._db(self._store.due_endpoints, self._now_text())
+        due = await self._db(self._store.due_endpoints, self._now_text(), self._skip())
         disabled = await self._db(self._store.disabled_endpoints)
         held: Counter[str] = Counter()
         for endpoint, count in due.items():
@@ -354,8 +373,8 @@ class OutboxWorker:
         recorded = await self._db(
             self._store.finish_attempt, row["id"], changes, attempt
         )
-        if recorded:
-            self._counts.count(changes["status"])
+        if recorded and self._once:
+            self._outcomes[row["id"]] = changes["status"]
         log.info(
             "outbox %s %s %s: %s%s",
             row["id"],

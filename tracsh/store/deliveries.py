@@ -25,6 +25,7 @@ _DUE = (
     "OR (status = 'sending' AND next_attempt <= :now))"
 )
 _ENDPOINT = "CASE WHEN kind IN ('webhook', 'enrich') THEN target END"
+_NOT_SKIPPED = "id NOT IN (SELECT value FROM json_each(:skip))"
 
 
 class DeliveryMixin:
@@ -32,16 +33,19 @@ class DeliveryMixin:
 
     db: sqlite_utils.Database
 
-    def due_endpoints(self, now: str) -> dict[tuple[str, str | None], int]:
+    def due_endpoints(
+        self, now: str, skip: Sequence[int] = ()
+    ) -> dict[tuple[str, str | None], int]:
         """How many rows are due at ``now`` per endpoint: (kind, target or None).
 
         A row left ``sending`` by a worker that stopped is due again once its
-        lease (kept in ``next_attempt``) has run out.
+        lease (kept in ``next_attempt``) has run out. Rows whose ids are in
+        ``skip`` (attempted already in this drain) are not counted.
         """
         rows = self._run(
             f"SELECT kind, {_ENDPOINT}, count(*) FROM outbox WHERE {_DUE} "
-            "GROUP BY 1, 2",
-            {"now": now},
+            f"AND {_NOT_SKIPPED} GROUP BY 1, 2",
+            {"now": now, "skip": json.dumps(list(skip))},
         )
         return {(kind, target): count for kind, target, count in rows}
 
@@ -54,7 +58,12 @@ class DeliveryMixin:
         return row[0]
 
     def claim_outbox(
-        self, endpoint: tuple[str, str | None], now: str, lease: str, limit: int
+        self,
+        endpoint: tuple[str, str | None],
+        now: str,
+        lease: str,
+        limit: int,
+        skip: Sequence[int] = (),
     ) -> list[dict]:
         """Mark up to ``limit`` due rows of one endpoint ``sending`` and return them.
 
@@ -62,7 +71,7 @@ class DeliveryMixin:
         the row is due again then. ``attempts`` is not touched: an attempt is
         counted when it is recorded (:meth:`finish_attempt`), so an attempt that
         never ended is not counted, and a row never goes past the configured
-        number.
+        number. Rows whose ids are in ``skip`` are left alone.
         """
         kind, target = endpoint
         with self.transaction():
@@ -71,8 +80,14 @@ class DeliveryMixin:
                 for row in self.db.query(
                     f"SELECT * FROM outbox WHERE kind = :kind AND {_DUE} "
                     "AND (:target IS NULL OR target = :target) "
-                    "ORDER BY next_attempt, id LIMIT :limit",
-                    {"kind": kind, "target": target, "now": now, "limit": limit},
+                    f"AND {_NOT_SKIPPED} ORDER BY next_attempt, id LIMIT :limit",
+                    {
+                        "kind": kind,
+                        "target": target,
+                        "now": now,
+                        "limit": limit,
+                        "skip": json.dumps(list(skip)),
+                    },
                 )
             ]
             for row in rows:
