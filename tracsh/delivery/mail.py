@@ -20,6 +20,7 @@ import aiosmtplib
 
 from tracsh.config import ChannelConfig, ConfigError
 from tracsh.delivery.attempts import BROKEN, PERMANENT, SENT, TRANSIENT, Result
+from tracsh.delivery.guards import BadDestination, check_host
 from tracsh.delivery.secrets import delivery_secret
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,10 @@ async def send_mail(channel: ChannelConfig, message: EmailMessage) -> Result:
     """Hand the message to the channel's SMTP server within its timeout."""
     where = f"channels.{channel.name}"
     try:
+        check_host(channel.host, f"{where}.host")
         user = delivery_secret(channel.user_env, f"{where}.user_env")
         password = delivery_secret(channel.password_env, f"{where}.password_env")
-    except ConfigError as err:
+    except (ConfigError, BadDestination) as err:
         return Result(BROKEN, "config", str(err))
     try:
         async with asyncio.timeout(channel.timeout):

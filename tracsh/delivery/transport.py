@@ -68,8 +68,8 @@ async def send_request(
     """Make ``request`` and say what came of it; never raises for the network."""
     try:
         target = await check_target(request.url, request.allow_private, request.where)
-    except AddressRefused as err:
-        return Result(BROKEN, "refused", str(err))
+    except AddressRefused as err:  # and BadDestination: no retry can help
+        return Result(BROKEN, err.status, str(err))
     except OSError as err:
         return Result(TRANSIENT, "dns", str(err))
     headers = {**request.headers, "Host": target.host}
@@ -82,6 +82,16 @@ async def send_request(
         )
     except httpx.TimeoutException:
         return Result(TRANSIENT, "timeout", f"timed out talking to {target.host}")
+    except (
+        httpx.UnsupportedProtocol,
+        httpx.LocalProtocolError,
+        httpx.InvalidURL,
+    ) as err:
+        # The request itself cannot be made (a header value, a URL): sending it
+        # again would fail the same way.
+        return Result(
+            BROKEN, "request", f"{request.where}: {type(err).__name__}: {err}"
+        )
     except httpx.HTTPError as err:
         return Result(TRANSIENT, "network", f"{type(err).__name__}: {err}")
 
