@@ -86,3 +86,32 @@ def test_without_a_templates_directory_messages_wait_unrendered(project_of, tmp_
 
     [row] = project.store.outbox_rows()
     assert (row["status"], row["rendered"]) == ("pending", None)
+
+
+def test_a_line_break_in_a_value_stays_in_the_subject(project_of, mail):
+    project = project_of(mail_settings(mail.port))
+    project.template(
+        "welcome.email.j2",
+        "subject: Welcome, {{ profile.pii.first_name }}\n\nHello!\n",
+    )
+    engine = engine_for(
+        project, 'when event.type == "sign-up" then send email "welcome"'
+    )
+    with project.store.transaction():
+        project.store.put_profile(
+            {
+                "id": "p1",
+                "pii": {
+                    "email": "a@example.com",
+                    "first_name": "Ann\n\nYour account is locked: http://x.test",
+                },
+            }
+        )
+    engine.process_batch([event("e1", "sign-up")])
+    project.clock.advance(3600)
+
+    assert project.drain().sent == 1
+
+    [message] = mail.messages
+    assert message["Subject"] == ("Welcome, Ann Your account is locked: http://x.test")
+    assert message.get_body(("plain",)).get_content().strip() == "Hello!"

@@ -184,6 +184,40 @@ def test_message_formats(templates, channel, source, expected):
     assert templates.render_message(channel, "m", CONTEXT) == expected
 
 
+MOVED = {"name": "Ann\r\nBcc: x@example.test\n\nYou won!", "note": "one\ntwo"}
+
+
+@pytest.mark.parametrize(
+    ("channel", "source", "expected"),
+    [
+        (
+            "email",
+            "subject: Hi {{ name }}\n\n{{ note }}\nbye\n",
+            {
+                "subject": "Hi Ann Bcc: x@example.test You won!",
+                "text": "one\ntwo\nbye",
+            },
+        ),
+        (
+            "email",
+            "{% set who = name %}\nsubject: Hi {{ who | upper }}\nbody",
+            {"subject": "Hi ANN BCC: X@EXAMPLE.TEST YOU WON!", "text": "body"},
+        ),
+        (
+            "push",
+            "title: {{ note }}\n{{ name }}",
+            {"title": "one two", "text": "Ann\r\nBcc: x@example.test\n\nYou won!"},
+        ),
+        ("push", "{{ note }}\n", {"text": "one\ntwo"}),
+        ("message", "title: {{ note }}\nx", {"title": "one two", "text": "x"}),
+        ("email", "subject: {{ '\\x00' }}a\nb", {"subject": "\ufffda", "text": "b"}),
+    ],
+)
+def test_a_value_cannot_end_the_header_line(templates, channel, source, expected):
+    write(templates, f"m.{channel}.j2", source)
+    assert templates.render_message(channel, "m", {**CONTEXT, **MOVED}) == expected
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [

@@ -50,6 +50,10 @@ SUFFIXES = {
 HEADERS = {"email": "subject", "push": "title", "message": "title"}
 """The header line a channel's template may (email: must) start with."""
 
+HELD = "\x00"
+"""A line break inside a value while a message with a header line is rendered
+(a NUL a value holds itself becomes U+FFFD: it has no place in a message)."""
+
 INLINE = "<template>"
 """The name inline templates (log lines, URLs) go by in errors."""
 
@@ -96,6 +100,13 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._headed = GuardedEnvironment(
+            self.limits,
+            loader=loader,
+            finalize=self._hold_line_breaks,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         self._url = GuardedEnvironment(self.limits, finalize=_url_value)
         self._inline: dict[tuple[str, str], Template] = {}
 
@@ -110,9 +121,13 @@ class Templates:
 
         Raises TemplateFailure when a template is missing or fails.
         """
-        text = self.render_file(f"{name}{SUFFIXES[channel]}", context)
+        file = f"{name}{SUFFIXES[channel]}"
         header = HEADERS.get(channel)
-        message = _split_header(text, header, f"{name}{SUFFIXES[channel]}", channel)
+        if header is None:
+            message = {"text": self.render_file(file, context).strip()}
+        else:
+            text = self._render(self._load(self._headed, file), file, context)
+            message = _split_header(text, header, file, channel)
         if channel == "email" and self.exists(f"{name}{SUFFIXES['email-html']}"):
             message["html"] = self.render_file(
                 f"{name}{SUFFIXES['email-html']}", context
@@ -145,6 +160,18 @@ class Templates:
     def render_url(self, text: str, context: Mapping) -> str:
         """An inline URL template; each ``{{ value }}`` is percent-encoded."""
         return self._render(self._compile("url", text), INLINE, context)
+
+    def _hold_line_breaks(self, value: Any) -> Any:
+        """Finalize for templates with a header line: values cannot end that line.
+
+        A line break inside a value is written as HELD, so the header line ends
+        only where the template's own text breaks it; _split_header turns HELD
+        back into a line break in the text and into a space in the header.
+        """
+        value = self._headed.count_output(value)
+        if isinstance(value, str):
+            return str.replace(str.replace(value, HELD, "\ufffd"), "\n", HELD)
+        return value
 
     # Compiling.
 
@@ -204,23 +231,25 @@ class Templates:
         return "".join(parts)
 
 
-def _split_header(text: str, header: str | None, name: str, channel: str) -> dict:
-    """Split a ``subject:``/``title:`` first line off a rendered message."""
-    if header is None:
-        return {"text": text.strip()}
+def _split_header(text: str, header: str, name: str, channel: str) -> dict:
+    """Split a ``subject:``/``title:`` first line off a rendered message.
+
+    ``text`` was rendered with line breaks in values held (HELD): the header is
+    one line of the template, and whatever a value holds stays in it, folded.
+    """
     body = text.lstrip("\n")
     first, _, rest = body.partition("\n")
     label, colon, value = first.partition(":")
     if colon and label.strip().lower() == header:
-        value = " ".join(value.split())
+        value = " ".join(value.replace(HELD, " ").split())
         if not value:
             raise TemplateFailure(f"{name}:1: the {header} is empty")
-        return {header: value, "text": rest.strip("\n")}
+        return {header: value, "text": rest.replace(HELD, "\n").strip("\n")}
     if channel == "email":
         raise TemplateFailure(
             f"{name}:1: an email template starts with a 'subject: …' line"
         )
-    return {"text": body.strip()}
+    return {"text": body.replace(HELD, "\n").strip()}
 
 
 def _syntax_message(err: TemplateSyntaxError, name: str) -> str:
