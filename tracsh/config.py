@@ -246,7 +246,9 @@ URL = Kind("URL", 'an http:// or https:// URL like "https://example.test/hook"',
 COUNT = Kind("integer", "a whole number of 1 or more", _count)
 RATE = Kind("number", "a number of 0 or more", _rate)
 KEYMAP = Kind(
-    "table of keys", 'a table of binding ids and keys like {"events.pause" = "p"}', _keymap
+    "table of keys",
+    'a table of binding ids and keys like {"events.pause" = "p"}',
+    _keymap,
 )
 HEADERS = Kind("table of text", 'a table of text values like {X-Key = "v"}', _headers)
 METHOD = choice("GET", "POST", "PUT", "PATCH", "DELETE", fold=True)
