@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
-from textual.keys import Keys, _character_to_key, key_to_character
+from textual.keys import REPLACED_KEYS, Keys, _character_to_key, key_to_character
 
 AREAS = (
     "console",
@@ -294,7 +294,8 @@ def key_problem(keys: str) -> str | None:
         unknown = [m for m in modifiers if m not in _MODIFIERS]
         if unknown:
             return f"{unknown[0]!r} is not a modifier (ctrl, shift, alt, meta)"
-        if len(name) == 1 or name in _NAMED or key_to_character(name) is not None:
+        character = key_to_character(REPLACED_KEYS.get(name, name))
+        if len(name) == 1 or name in _NAMED or character is not None:
             continue
         return f'{one.strip()!r} is not a key name such as "ctrl+r", "f5", "space"'
     return None
