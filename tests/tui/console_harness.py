@@ -5,6 +5,7 @@ conftest.py turns these into fixtures; test modules import the helpers.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from itertools import islice
@@ -66,6 +67,7 @@ def _vary_outbox(store: Store) -> None:
                 store.update_outbox(row["id"], change)
         store.conn.execute("UPDATE rule_stats SET time_ns = evaluations * 2500")
         store.conn.execute("UPDATE events SET received = time")
+        store.conn.execute("UPDATE outbox SET updated = created")
 
 
 def plan_for(directory: Path, **options) -> FeedPlan:
@@ -90,17 +92,22 @@ _RATE = re.compile(r"[\d,]+(&#160;| )events/s")
 _UNIQUE = re.compile(r"terminal-\d+")
 
 
-def screen_svg(app: ConsoleApp) -> str:
+async def screen_svg(pilot) -> str:
     """The screen as Textual exports it, with what changes per run taken out:
     clock times written by the machine, the events-per-second figure, cursor
-    blink, and the export's content hash."""
+    blink, notices (they time out), the project's temporary directory and the
+    export's content hash. Tests look at notices through the app instead."""
+    app = pilot.app
+    app.clear_notifications()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
     for widget in app.screen.query(TextArea):
         widget.cursor_blink = False
+    await pilot.pause()
     svg = app.export_screenshot(title="tracsh")
     svg = _GENERATED_TIME.sub("2000-01-01T00:00:00.000000+00:00", svg)
     svg = _RATE.sub(r"N\1events/s", svg)
+    svg = svg.replace(str(Path.cwd()), "PROJECT")
     return _UNIQUE.sub("terminal", svg)
 
 
@@ -108,6 +115,29 @@ async def settle(pilot, rounds: int = 3) -> None:
     """Let loaders (every worker but the feed) finish and the screen redraw."""
     for _ in range(rounds):
         loaders = [w for w in pilot.app.workers if w.group != "feed"]
-        if loaders:  # an empty list would mean every worker, the feed too
-            await pilot.app.workers.wait_for_complete(loaders)
+        # A load that a newer one replaced ends cancelled; that is expected.
+        await asyncio.gather(*(w.wait() for w in loaders), return_exceptions=True)
         await pilot.pause()
+
+
+def replay_file(directory: Path, count: int, start: int = REPLAYED) -> Path:
+    """A file of ``count`` shop events after those already in the database."""
+    lines = SHOP.read_text(encoding="utf-8").splitlines()[start : start + count]
+    path = directory / "more.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+async def until(pilot, test, seconds: float = 10.0) -> None:
+    """Pause until ``test()`` is true (the feed runs in its own thread)."""
+    for _ in range(int(seconds / 0.05)):
+        if test():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"still false after {seconds} s: {test}")
+
+
+async def replay_done(pilot) -> None:
+    """Wait for the feed to finish its replay file, then for the screen."""
+    await until(pilot, lambda: pilot.app.feed_text.startswith("replay finished"))
+    await settle(pilot)

@@ -41,6 +41,18 @@ LOG_LINES = 500
 """Log lines the panel keeps."""
 
 
+def where_it_failed(error: BaseException) -> str:
+    """The innermost frame of an exception, in one line, for the error panel."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "the full traceback is in the log panel (ctrl+l)"
+    last = frames[-1]
+    return (
+        f"at {last.filename}:{last.lineno} in {last.name}\n"
+        "the full traceback is in the log panel (ctrl+l)"
+    )
+
+
 class ConsoleApp(App):
     """The tracsh operator console."""
 
@@ -217,8 +229,7 @@ class ConsoleApp(App):
         if worker.name == "feed":
             self.feed_text = "feed stopped on an error (ctrl+l shows the log)"
         log.error(summary, exc_info=error)
-        detail = "".join(traceback.format_exception(error))
-        self.push_screen(ErrorPanel(summary, detail))
+        self.push_screen(ErrorPanel(summary, where_it_failed(error)))
 
     # What screens ask of the app.
 

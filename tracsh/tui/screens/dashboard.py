@@ -78,7 +78,9 @@ class DashboardScreen(ConsoleScreen):
     def show_rate(self) -> None:
         """The sparkline and the line above it, from the app's per-second counts."""
         rates = list(self.app.rates) or [0]
-        self.query_one("#sparkline", Sparkline).data = rates
+        window = self.app.rates.maxlen or len(rates)
+        padded = [0] * (window - len(rates)) + rates
+        self.query_one("#sparkline", Sparkline).data = padded
         line = Text()
         line.append(f"{rates[-1]:,} events/s now", style="bold")
         line.append(f"   peak {max(rates):,}   seen here {self.app.seen_total:,}")

@@ -20,6 +20,7 @@ from tracsh.lang.loader import load_sources, rule_files
 from tracsh.tui.keys import bindings
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.screens.dialogs import ConfirmScreen
+from tracsh.tui.widgets.details import shown_path
 from tracsh.tui.widgets.editor import RuleEditor
 
 PAUSE = 0.3
@@ -91,7 +92,7 @@ class EditorScreen(ConsoleScreen):
         files = self.query_one("#files", OptionList)
         files.clear_options()
         for path in rule_files(self.app.plan.rule_paths):
-            files.add_option(Option(str(path), id=str(path)))
+            files.add_option(Option(shown_path(str(path)), id=str(path)))
         if self.path is None:
             files.focus()
 
@@ -189,7 +190,7 @@ class EditorScreen(ConsoleScreen):
         """The diagnostics list under the text."""
         problems = self.editor.problems
         state = "unsaved" if self.dirty else "saved"
-        text = Text(f"{self.path}  ({state})\n", style="bold")
+        text = Text(f"{shown_path(self.path)}  ({state})\n", style="bold")
         if not problems:
             text.append("no problems: `tracsh check` passes this file", style="green")
         for problem in problems:

@@ -23,7 +23,9 @@ class EventsScreen(ConsoleScreen):
     DEFAULT_CSS = """
     EventsScreen #filter { height: 3; }
     EventsScreen #filter-problem { color: $error; height: auto; padding: 0 1; }
-    EventsScreen #columns { color: $text-muted; text-style: bold; padding: 0 0; }
+    EventsScreen #columns {
+        color: $text-muted; text-style: bold; text-wrap: nowrap; text-overflow: clip;
+    }
     EventsScreen #left { width: 3fr; }
     EventsScreen #detail { width: 2fr; border-left: solid $primary 40%; padding: 0 1; }
     """
