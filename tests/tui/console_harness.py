@@ -52,6 +52,16 @@ def build_project(directory: Path, events: int = REPLAYED) -> Path:
     return directory
 
 
+def write_events(directory: Path, count: int, start: int) -> None:
+    """Run more shop events into the project's database, as another process would."""
+    ruleset = load_rules([directory / "rules"])
+    with Store.open(directory / "tracsh.db") as store:
+        engine = cli_project.build_engine(
+            store, build_rulebook(ruleset), load_config(None)
+        )
+        engine.process_batch(shop_events(count, start))
+
+
 def _vary_outbox(store: Store) -> None:
     """Give a few outbox rows the states a delivery worker leaves behind, and
     make rule timings fixed so screens are the same on every run."""

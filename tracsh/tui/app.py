@@ -17,6 +17,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tracsh.errors import UserError
 from tracsh.lang.loader import RuleSet
 from tracsh.tui import logs
 from tracsh.tui.feed import Feed, FeedPlan, NotAvailable, make_feed
@@ -225,7 +226,8 @@ class ConsoleApp(App):
                 self.feed_text = f"feed stopped · {self.feed_text}"
             return
         error = worker.error
-        summary = f"{worker.name} failed: {type(error).__name__}: {error}"
+        kind = "" if isinstance(error, UserError) else f"{type(error).__name__}: "
+        summary = f"{worker.name} failed: {kind}{error}"
         if worker.name == "feed":
             self.feed_text = "feed stopped on an error (ctrl+l shows the log)"
         log.error(summary, exc_info=error)

@@ -96,7 +96,7 @@ class EventsScreen(ConsoleScreen):
         self.app.recent.clear()
         self.stream.show_all(())
 
-    def action_open_profile(self) -> None:
+    async def action_open_profile(self) -> None:
         """Open the profile of the selected event."""
         seen = self.stream.current
         if seen is None:
@@ -107,7 +107,7 @@ class EventsScreen(ConsoleScreen):
         if not profile:
             self.notify("this event has no profile id", severity="warning")
             return
-        self.app.open_profile(profile)
+        await self.app.open_profile(profile)
 
     # Messages.
 

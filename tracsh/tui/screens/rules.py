@@ -164,10 +164,10 @@ class RulesScreen(ConsoleScreen):
         """Read the statistics again now."""
         self.refresh_data()
 
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
         """Open the selected rule's file in the editor, at its line."""
         rule = self.app.ruleset.rule(self.current_id() or "")
         if rule is None:
             self.notify("no rule selected", severity="warning")
             return
-        self.app.edit(rule.path, rule.line)
+        await self.app.edit(rule.path, rule.line)
