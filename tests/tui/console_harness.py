@@ -82,7 +82,7 @@ def _vary_outbox(store: Store) -> None:
 
 def plan_for(directory: Path, **options) -> FeedPlan:
     """A FeedPlan over the project in ``directory``."""
-    options.setdefault("poll", 0.2)
+    options.setdefault("poll", 1.0)
     return FeedPlan(
         db=directory / "tracsh.db",
         rule_paths=[directory / "rules"],
@@ -122,7 +122,9 @@ async def screen_svg(pilot) -> str:
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let loaders (every worker but the feed) finish and the screen redraw."""
+    """Let the feed start, loaders (every worker but the feed) finish, and the
+    screen redraw."""
+    await until(pilot, lambda: pilot.app.feed_text != "starting")
     for _ in range(rounds):
         loaders = [w for w in pilot.app.workers if w.group != "feed"]
         # A load that a newer one replaced ends cancelled; that is expected.

@@ -136,8 +136,6 @@ async def test_the_palette_offers_console_and_screen_commands(shop):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "console: quit" in titles and "events: pause" in titles
         assert "rules: sort" not in titles
-        await pilot.press("ctrl+p")
-        await pilot.press(*"events pause")
-        await pilot.press("enter")
+        await pilot.press("ctrl+p", *"evpause", "enter")
         await settle(pilot)
         assert app.screen.stream.paused

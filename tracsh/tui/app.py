@@ -165,8 +165,14 @@ class ConsoleApp(App):
         """Close one second of counting and refresh the status line."""
         self.rates.append(self._this_second)
         self._this_second = 0
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.show_status(self.status_text())
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        """Show the status on the screen in view, or under the dialog in view."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConsoleScreen):
+                screen.show_status(self.status_text())
+                return
 
     # What the feed posts.
 
@@ -196,8 +202,7 @@ class ConsoleApp(App):
     def on_feed_state(self, message: FeedState) -> None:
         """Show what the feed is doing."""
         self.feed_text = message.text
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.show_status(self.status_text())
+        self.refresh_status()
 
     def on_rules_loaded(self, message: RulesLoaded) -> None:
         """Use newly loaded rules, or say why the old ones still run."""
@@ -224,12 +229,14 @@ class ConsoleApp(App):
         if event.state != WorkerState.ERROR:
             if worker.name == "feed" and event.state == WorkerState.SUCCESS:
                 self.feed_text = f"feed stopped · {self.feed_text}"
+                self.refresh_status()
             return
         error = worker.error
         kind = "" if isinstance(error, UserError) else f"{type(error).__name__}: "
         summary = f"{worker.name} failed: {kind}{error}"
         if worker.name == "feed":
             self.feed_text = "feed stopped on an error (ctrl+l shows the log)"
+            self.refresh_status()
         log.error(summary, exc_info=error)
         self.push_screen(ErrorPanel(summary, where_it_failed(error)))
 

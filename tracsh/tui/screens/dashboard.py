@@ -75,6 +75,11 @@ class DashboardScreen(ConsoleScreen):
         """Read the figures again now."""
         self.refresh_data()
 
+    def show_status(self, text: str) -> None:
+        """The status line, and the rate line that says the same in more words."""
+        super().show_status(text)
+        self.show_rate()
+
     def show_rate(self) -> None:
         """The sparkline and the line above it, from the app's per-second counts."""
         rates = list(self.app.rates) or [0]
