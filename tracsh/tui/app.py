@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
 from tracsh.errors import UserError
 from tracsh.lang.loader import RuleSet
@@ -23,6 +23,7 @@ from tracsh.tui import logs
 from tracsh.tui.feed import Feed, FeedPlan, NotAvailable, make_feed
 from tracsh.tui.keys import bindings, keymap_of, of_area
 from tracsh.tui.messages import FeedEvents, FeedState, LogLine, Notice, RulesLoaded
+from tracsh.tui.palette import ConsolePalette
 from tracsh.tui.reader import Reader
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.screens.dashboard import DashboardScreen
@@ -126,7 +127,7 @@ class ConsoleApp(App):
 
     def status_text(self) -> str:
         """The status line: the feed's state and the current rate."""
-        return f"{self.rates[-1]:,} events/s · {self.feed_text} · ? for keys"
+        return f"{self.rates[-1]:,} events/s · {self.feed_text} · 1-8 screens · ? keys"
 
     # Starting and stopping.
 
@@ -240,6 +241,17 @@ class ConsoleApp(App):
         log.error(summary, exc_info=error)
         self.push_screen(ErrorPanel(summary, where_it_failed(error)))
 
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker that fails (ours or one of Textual's own, such as the command
+        palette's search) gets an error panel; anything else ends the app as
+        Textual ends it, with the terminal restored."""
+        if isinstance(error, WorkerFailed):
+            summary = f"a background task failed: {error.error}"
+            log.error(summary, exc_info=error.error)
+            self.push_screen(ErrorPanel(summary, where_it_failed(error.error)))
+            return
+        super()._handle_exception(error)
+
     # What screens ask of the app.
 
     async def open_profile(self, profile_id: str) -> None:
@@ -275,6 +287,11 @@ class ConsoleApp(App):
     async def action_show(self, area: str) -> None:
         """Switch to the screen of ``area``."""
         await self.switch_mode(area)
+
+    def action_command_palette(self) -> None:
+        """Open the command palette (tracsh/tui/palette.py says why it is ours)."""
+        if not ConsolePalette.is_open(self):
+            self.push_screen(ConsolePalette(id="--command-palette"))
 
     def action_help(self) -> None:
         """Show every key."""

@@ -74,13 +74,45 @@ REGISTRY: tuple[KeyBinding, ...] = (
     _b(
         "console.dashboard", "1", "show('dashboard')", "dashboard", "show the dashboard"
     ),
-    _b("console.events", "2", "show('events')", "events", "show the live events"),
-    _b("console.rules", "3", "show('rules')", "rules", "show the rules"),
-    _b("console.editor", "4", "show('editor')", "editor", "edit rule files"),
-    _b("console.profiles", "5", "show('profiles')", "profiles", "find profiles"),
-    _b("console.outbox", "6", "show('outbox')", "outbox", "show the outbox"),
-    _b("console.segments", "7", "show('segments')", "segments", "show segments"),
-    _b("console.journeys", "8", "show('journeys')", "journeys", "show journeys"),
+    _b(
+        "console.events",
+        "2",
+        "show('events')",
+        "events",
+        "show the live events",
+        show=False,
+    ),
+    _b("console.rules", "3", "show('rules')", "rules", "show the rules", show=False),
+    _b(
+        "console.editor", "4", "show('editor')", "editor", "edit rule files", show=False
+    ),
+    _b(
+        "console.profiles",
+        "5",
+        "show('profiles')",
+        "profiles",
+        "find profiles",
+        show=False,
+    ),
+    _b(
+        "console.outbox", "6", "show('outbox')", "outbox", "show the outbox", show=False
+    ),
+    _b(
+        "console.segments",
+        "7",
+        "show('segments')",
+        "segments",
+        "show segments",
+        show=False,
+    ),
+    _b(
+        "console.journeys",
+        "8",
+        "show('journeys')",
+        "journeys",
+        "show journeys",
+        show=False,
+    ),
     _b(
         "console.help",
         "question_mark",

@@ -15,7 +15,7 @@ from tracsh.tui.widgets.details import outbox_detail
 STATUSES = (None, *OUTBOX_STATUSES)
 """The status filter cycles through these; None shows every row."""
 
-LIMIT = 500
+LIMIT = 200
 """The newest rows shown; older ones are in ``tracsh outbox``."""
 
 COLUMNS = ("id", "created", "kind", "target", "recipient", "status", "rule")
