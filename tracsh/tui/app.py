@@ -8,7 +8,9 @@ to the screen that is showing. Screens are Textual modes, one per area.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import traceback
 from collections import Counter, deque
 from collections.abc import Iterable
@@ -143,7 +145,22 @@ class ConsoleApp(App):
             self.feed.run, thread=True, name="feed", group="feed", exit_on_error=False
         )
         self.set_interval(1.0, self._tick)
+        self._exit_on_signals()
         self.switch_mode("dashboard")
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP end the app as ctrl+q does, giving the terminal back."""
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(number, self._signalled, number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return  # not the main thread, or a platform without them
+
+    def _signalled(self, number: int) -> None:
+        log.info("ending on signal %s", signal.Signals(number).name)
+        self.stop_feed()
+        self.exit(return_code=128 + number)
 
     def on_unmount(self) -> None:
         """Stop the feed and close the reader, however the app ends."""
