@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 import traceback
 from collections import Counter, deque
 from collections.abc import Iterable
@@ -43,6 +44,13 @@ log = logging.getLogger(__name__)
 
 LOG_LINES = 500
 """Log lines the panel keeps."""
+
+DRAW_EVERY = 0.1
+"""Seconds between two hand-overs of new events to the screen: drawing the stream
+for every batch of a busy feed would leave no time for keys."""
+
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits (Python's default: 5 ms)."""
 
 
 def where_it_failed(error: BaseException) -> str:
@@ -112,6 +120,8 @@ class ConsoleApp(App):
         self.show_log = False
         self.feed: Feed | None = None
         self._this_second = 0
+        self._undrawn: list = []
+        self._switch_interval = sys.getswitchinterval()
         self._logging = None
         self.keymap, self.key_problems = keymap_of(keys or {})
         for candidate in (DARK, LIGHT):
@@ -136,6 +146,9 @@ class ConsoleApp(App):
     def on_mount(self) -> None:
         """Keys, logging, the feed, the rate clock, then the dashboard."""
         self.set_keymap(self.keymap)
+        # The engine's thread holds the GIL for up to the switch interval at a
+        # time; a shorter interval lets keys in sooner while it works.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self._logging = logs.attach(self)
         self.segment_baseline = self.reader.segment_sizes()
         for problem in self.key_problems:
@@ -145,6 +158,7 @@ class ConsoleApp(App):
             self.feed.run, thread=True, name="feed", group="feed", exit_on_error=False
         )
         self.set_interval(1.0, self._tick)
+        self.set_interval(DRAW_EVERY, self._draw_seen)
         self._exit_on_signals()
         self.switch_mode("dashboard")
 
@@ -166,6 +180,7 @@ class ConsoleApp(App):
         """Stop the feed and close the reader, however the app ends."""
         self.stop_feed()
         self.reader.close()
+        sys.setswitchinterval(self._switch_interval)
         if self._logging is not None:
             logs.detach(*self._logging)
 
@@ -206,8 +221,15 @@ class ConsoleApp(App):
                 self._count_moves(seen.outcome)
         self._this_second += len(message.seen)
         self.seen_total += len(message.seen)
+        self._undrawn.extend(message.seen)
+
+    def _draw_seen(self) -> None:
+        """Hand the events that arrived since the last call to the screen."""
+        if not self._undrawn:
+            return
+        seen, self._undrawn = self._undrawn, []
         if isinstance(self.screen, ConsoleScreen):
-            self.screen.events_arrived(message.seen)
+            self.screen.events_arrived(seen[-self.plan.rows :])
 
     def _count_moves(self, outcome) -> None:
         for name in outcome.segments_entered:

@@ -12,6 +12,9 @@ from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.widgets.details import event_detail
 from tracsh.tui.widgets.stream import EventStream, header_text, parse_filter
 
+DETAIL_PAUSE = 0.3
+"""Seconds between detail redraws while the cursor follows new events."""
+
 
 class EventsScreen(ConsoleScreen):
     """Events as they arrive; pick one to see what the rules did with it."""
@@ -29,6 +32,11 @@ class EventsScreen(ConsoleScreen):
     EventsScreen #left { width: 3fr; }
     EventsScreen #detail { width: 2fr; border-left: solid $primary 40%; padding: 0 1; }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._detail_timer = None
+        self._detailed: Seen | None = None
 
     def compose_body(self) -> ComposeResult:
         """Filter box over the stream, the detail on the right."""
@@ -61,7 +69,10 @@ class EventsScreen(ConsoleScreen):
             self.stream.show_all(self.app.recent)
 
     def events_arrived(self, seen: list[Seen]) -> None:
-        """Add new events to the stream."""
+        """Add new events to the stream (once it is mounted; until then the
+        stream starts from the app's ring of recent events anyway)."""
+        if not self.query(EventStream):
+            return
         self.stream.add(seen)
         if self.stream.paused:
             self.show_status(f"paused: {self.stream.held:,} new events held back")
@@ -124,8 +135,22 @@ class EventsScreen(ConsoleScreen):
         self.stream.focus()
 
     def on_event_stream_highlighted(self, message: EventStream.Highlighted) -> None:
-        """Show the event under the cursor whole."""
-        seen = message.seen
+        """Show the event under the cursor whole; while following a busy stream,
+        at most a few times a second, so keys never wait behind the detail."""
+        if not self.stream.follow:
+            self.show_detail(message.seen)
+        elif self._detail_timer is None:
+            self._detail_timer = self.set_timer(DETAIL_PAUSE, self._detail_due)
+
+    def _detail_due(self) -> None:
+        self._detail_timer = None
+        self.show_detail(self.stream.current)
+
+    def show_detail(self, seen: Seen | None) -> None:
+        """Render one event, its outcome and what it queued on the right."""
+        if seen is self._detailed and seen is not None:
+            return
+        self._detailed = seen
         target = self.query_one("#event-detail", Static)
         if seen is None:
             target.update("no events yet")
