@@ -12,10 +12,31 @@ HEADLESS = [
     "tracsh.lang.loader",
     "tracsh.lang.compile",
     "tracsh.lang.reference",
+    "tracsh.lang.sql",
     "tracsh.store",
     "tracsh.inputs",
     "tracsh.engine.pipeline",
+    "tracsh.engine.scheduler",
+    "tracsh.engine.refresh",
     "tracsh.cli.replay",
+    "tracsh.cli.segments",
+    "tracsh.cli.people",
+    "tracsh.cli.journeys",
+    "tracsh.lang.format",
+    "tracsh.lang.printer",
+    "tracsh.lang.explain",
+    "tracsh.lang.tql",
+    "tracsh.testing.runner",
+    "tracsh.testing.coverage",
+    "tracsh.testing.report",
+    "tracsh.store.fields",
+    "tracsh.repl.workspace",
+    "tracsh.repl.entry",
+    "tracsh.cli.main",
+    "tracsh.cli.deliver",
+    "tracsh.delivery.worker",
+    "tracsh.delivery.renderer",
+    "tracsh.engine.enrichment",
 ]
 
 
@@ -64,7 +85,7 @@ def test_the_command_line_loads_textual_only_when_the_console_runs():
 def test_evaluator_never_imports_the_parser():
     probe = (
         "import sys\n"
-        "import tracsh.lang.compile, tracsh.lang.reference\n"
+        "import tracsh.lang.compile, tracsh.lang.reference, tracsh.lang.explain\n"
         "print('tracsh.lang.parser' in sys.modules, 'lark' in sys.modules)\n"
     )
     result = subprocess.run(

@@ -173,12 +173,6 @@ def _env(value: Any, root: Path | None) -> str:
     return value
 
 
-def _count(value: Any, root: Path | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError()
-    return value
-
-
 def _rate(value: Any, root: Path | None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError()
@@ -221,6 +215,28 @@ def _headers(value: Any, root: Path | None) -> dict[str, str]:
     return dict(value)
 
 
+def _env_headers(value: Any, root: Path | None) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str) and _ENV_NAME.fullmatch(v) for v in value.values()
+    ):
+        raise ValueError()
+    return dict(value)
+
+
+def _fields(value: Any, root: Path | None) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str) and v.strip() for v in value.values()
+    ):
+        raise ValueError()
+    return dict(value)
+
+
+def _count(value: Any, root: Path | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError()
+    return value
+
+
 def choice(*values: str, fold: bool = False) -> Kind:
     """A kind that accepts one of ``values`` (case-insensitively when ``fold``)."""
     listed = ", ".join(f'"{value}"' for value in values)
@@ -243,7 +259,6 @@ PATH = Kind("path", 'a path like "tracsh.db"', _path)
 PATHS = Kind("list of paths", 'a list of paths like ["rules"]', _paths)
 ENV = Kind("env name", "the name of an environment variable (letters, digits, _)", _env)
 URL = Kind("URL", 'an http:// or https:// URL like "https://example.test/hook"', _url)
-COUNT = Kind("integer", "a whole number of 1 or more", _count)
 RATE = Kind("number", "a number of 0 or more", _rate)
 KEYMAP = Kind(
     "table of keys",
@@ -251,6 +266,17 @@ KEYMAP = Kind(
     _keymap,
 )
 HEADERS = Kind("table of text", 'a table of text values like {X-Key = "v"}', _headers)
+ENV_HEADERS = Kind(
+    "table of env names",
+    'a table of environment variable names like {Authorization = "SMS_AUTH"}',
+    _env_headers,
+)
+FIELDS = Kind(
+    "table of JSON paths",
+    'a table of JSON paths like {company = "data.company.name"}',
+    _fields,
+)
+COUNT = Kind("count", "a whole number of 1 or more", _count)
 METHOD = choice("GET", "POST", "PUT", "PATCH", "DELETE", fold=True)
 
 REQUIRED: Any = object()
@@ -398,7 +424,19 @@ class ChannelConfig:
     headers: dict[str, str] = key(
         HEADERS, {}, "extra request headers (no secrets)", only=("http",)
     )
-    timeout: float = key(DURATION, "10s", "how long one attempt may take")
+    headers_env: dict[str, str] = key(
+        ENV_HEADERS,
+        {},
+        "request headers whose values come from environment variables",
+        only=("http",),
+    )
+    allow_private: bool = key(
+        BOOL,
+        False,
+        "true lets the URL reach loopback and private addresses",
+        only=("http",),
+    )
+    timeout: float = key(DURATION, "10s", "how long one attempt may take, in all")
 
 
 @dataclass(frozen=True)
@@ -412,11 +450,20 @@ class WebhookConfig:
     secret_env: str | None = key(
         ENV, None, "environment variable with the key that signs each request"
     )
-    timeout: float = key(DURATION, "10s", "how long one attempt may take")
+    timeout: float = key(DURATION, "10s", "how long one attempt may take, in all")
     allow_private: bool = key(
         BOOL, False, "true lets the URL reach loopback and private addresses"
     )
     headers: dict[str, str] = key(HEADERS, {}, "extra request headers (no secrets)")
+    headers_env: dict[str, str] = key(
+        ENV_HEADERS, {}, "request headers whose values come from environment variables"
+    )
+    body: str | None = key(
+        TEXT,
+        None,
+        "a JSON body template under the templates directory (default: the `with` "
+        "object)",
+    )
 
 
 @dataclass(frozen=True)
@@ -428,8 +475,44 @@ class EnricherConfig:
     kind: str = key(choice("http"), REQUIRED, "how the lookup is made")
     url: str = key(URL, REQUIRED, "the endpoint; a template over `profile` and `event`")
     method: str = key(METHOD, "GET", "HTTP method")
-    timeout: float = key(DURATION, "5s", "how long one lookup may take")
+    timeout: float = key(DURATION, "5s", "how long one lookup may take, in all")
     headers: dict[str, str] = key(HEADERS, {}, "extra request headers (no secrets)")
+    headers_env: dict[str, str] = key(
+        ENV_HEADERS, {}, "request headers whose values come from environment variables"
+    )
+    fields: dict[str, str] | None = key(
+        FIELDS,
+        None,
+        "result fields and the dotted paths in the JSON answer they come from "
+        "(default: the whole answer)",
+    )
+    ttl: float = key(DURATION, "1h", "how long an answer is cached for the same URL")
+    allow_private: bool = key(
+        BOOL, False, "true lets the URL reach loopback and private addresses"
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """How the outbox worker sends: attempts, backoff, concurrency and limits."""
+
+    attempts: int = key(COUNT, 8, "attempts before a delivery becomes a dead letter")
+    backoff: float = key(
+        DURATION, "30s", "the wait after the first failed attempt; it doubles each time"
+    )
+    max_backoff: float = key(
+        DURATION, "6h", "the longest wait between attempts (Retry-After included)"
+    )
+    concurrency: int = key(COUNT, 4, "deliveries in flight at once per endpoint")
+    poll: float = key(
+        DURATION, "2s", "how often a running worker looks for new outbox rows"
+    )
+    render_timeout: float = key(
+        DURATION, "1s", "the longest one template may take to render"
+    )
+    render_limit: int = key(
+        COUNT, 262144, "the most characters one template may produce"
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -437,6 +520,7 @@ SECTIONS: dict[str, type] = {
     "rules": RulesConfig,
     "session": SessionConfig,
     "collector": CollectorConfig,
+    "delivery": DeliveryConfig,
     "console": ConsoleConfig,
 }
 """Sections that appear once: ``[store]``."""
@@ -474,6 +558,7 @@ class Config:
     rules: RulesConfig
     session: SessionConfig
     collector: CollectorConfig
+    delivery: DeliveryConfig
     console: ConsoleConfig
     sources: dict[str, SourceConfig]
     channels: dict[str, ChannelConfig]
@@ -543,7 +628,38 @@ def build_config(data: dict, path: Path | None, root: Path) -> Config:
     named = {
         name: reader.named(cls, data.get(name, {}), name) for name, cls in NAMED.items()
     }
+    _check_channels(reader, named["channels"])
+    _check_enrichers(reader, named["enrichers"])
     return Config(path=path, root=root, **single, **named)
+
+
+CHANNEL_KINDS = {"email": ("smtp", "http"), "sms": ("http",), "push": ("http",)}
+"""The channels a rule can send through (``send email``…) and how each may send."""
+
+BUILTIN_ENRICHERS = ("user-agent", "url", "email")
+"""Enrichers tracsh has built in; ``[enrichers.<name>]`` cannot reuse these names."""
+
+
+def _check_channels(reader: _Reader, channels: dict[str, ChannelConfig]) -> None:
+    """Channels are named after what they send, and SMTP sends only email."""
+    for name, channel in channels.items():
+        if name not in CHANNEL_KINDS:
+            reader.unknown(f"channels.{name}", name, list(CHANNEL_KINDS), "channel")
+        if channel.kind not in CHANNEL_KINDS[name]:
+            reader.fail(
+                f"channels.{name}.kind",
+                f'{channel.kind} cannot send {name}; use kind = "http"',
+            )
+
+
+def _check_enrichers(reader: _Reader, enrichers: dict[str, EnricherConfig]) -> None:
+    """A configured enricher must not hide a built-in one."""
+    for name in enrichers:
+        if name in BUILTIN_ENRICHERS:
+            reader.fail(
+                f"enrichers.{name}",
+                f'"{name}" is a built-in enricher; give this one another name',
+            )
 
 
 class _Reader:

@@ -229,11 +229,27 @@ VALUES = [
         lambda c: c.webhooks["a"].headers,
         {"X-Shop": "s1"},
     ),
-    ('[channels.e]\nkind = "smtp"\nfrom = "a@b"', lambda c: c.channels["e"].port, 25),
     (
-        '[channels.e]\nkind = "smtp"\nfrom = "a@b"',
-        lambda c: c.channels["e"].timeout,
+        '[channels.email]\nkind = "smtp"\nfrom = "a@b"',
+        lambda c: c.channels["email"].port,
+        25,
+    ),
+    (
+        '[channels.email]\nkind = "smtp"\nfrom = "a@b"',
+        lambda c: c.channels["email"].timeout,
         10.0,
+    ),
+    ("[delivery]\nattempts = 3", lambda c: c.delivery.attempts, 3),
+    ("", lambda c: (c.delivery.attempts, c.delivery.backoff), (8, 30.0)),
+    (
+        '[webhooks.a]\nurl = "http://h/"\nheaders_env = {Authorization = "A_KEY"}',
+        lambda c: c.webhooks["a"].headers_env,
+        {"Authorization": "A_KEY"},
+    ),
+    (
+        '[enrichers.co]\nkind = "http"\nurl = "http://h/"\nfields = {n = "a.b"}',
+        lambda c: (c.enrichers["co"].fields, c.enrichers["co"].ttl),
+        ({"n": "a.b"}, 3600.0),
     ),
     ('[sources."odd id"]', lambda c: c.sources["odd id"].enabled, True),
     ("[sources]", lambda c: c.sources, {}),
@@ -325,7 +341,7 @@ ERRORS = [
     (
         "[zzz]\n",
         "tracsh.toml: zzz: unknown section (known: store, rules, session, collector, "
-        "console, sources, channels, webhooks, enrichers)",
+        "delivery, console, sources, channels, webhooks, enrichers)",
     ),
     (
         "[collector]\nzzz = 1",
@@ -391,6 +407,28 @@ ERRORS = [
     (
         '[enrichers.company]\nkind = "http"',
         "tracsh.toml: enrichers.company: missing required key url",
+    ),
+    (
+        '[enrichers.email]\nkind = "http"\nurl = "http://h/"',
+        'tracsh.toml: enrichers.email: "email" is a built-in enricher; give this '
+        "one another name",
+    ),
+    (
+        '[channels.emial]\nkind = "smtp"\nfrom = "a@b"',
+        'tracsh.toml: channels.emial: unknown channel; did you mean "channels.email"?',
+    ),
+    (
+        '[channels.sms]\nkind = "smtp"\nfrom = "a@b"',
+        'tracsh.toml: channels.sms.kind: smtp cannot send sms; use kind = "http"',
+    ),
+    (
+        "[delivery]\nattempts = 0",
+        "tracsh.toml: delivery.attempts: expected a whole number of 1 or more, got 0",
+    ),
+    (
+        '[webhooks.a]\nurl = "http://h/"\nheaders_env = {Authorization = "a b"}',
+        "tracsh.toml: webhooks.a.headers_env: expected a table of environment "
+        'variable names like {Authorization = "SMS_AUTH"}, got a table',
     ),
     (
         "[session]\ntimeout = ",

@@ -726,61 +726,17 @@ def test_rules_that_trigger_each_other_stop_at_the_depth_limit(engine):
     assert h.stats()["t:2"]["errors"] == 1
 
 
-# --- actions that are not built yet are reported, never silent -----------------------
-
-JOURNEY = (
-    'journey "j"\n  enter when event.type == "never"\n  step "s"\n    log "x"\nend\n'
-)
-
-
-@pytest.mark.parametrize(
-    ("actions", "warning"),
-    [
-        (
-            'enrich profile.traits.company from "company"',
-            "r: enrich is not available yet",
-        ),
-        ("merge profile on profile.pii.email", "r: merge is not available yet"),
-        ('start journey "j"', "r: journeyaction is not available yet"),
-        ('exit journey "j"', "r: journeyaction is not available yet"),
-    ],
-)
-def test_actions_not_built_yet_are_warnings(engine, actions, warning):
-    h, outcome = act(engine, actions + "; set profile.traits.after = 1", extra=JOURNEY)
-    assert outcome.warnings == [warning]
-    assert "not available in this build" in outcome.fired[0].actions[0]
-    assert h.profile()["traits"] == {"after": 1}
-
-
-@pytest.mark.parametrize(
-    "actions",
-    ['emit event "later" in 1 day', 'emit event "later" at event.time + 1 day'],
-)
-def test_scheduled_emit_is_an_error_until_it_is_built(engine, actions):
-    h, outcome = act(engine, actions + "; set profile.traits.after = 1")
-    assert outcome.errors == [
-        "r: scheduled events (in/at) are not available in this build"
-    ]
-    assert rule_errors(h) == 1
-    assert h.store.count_events() == 1
-    assert h.profile()["traits"] == {"after": 1}
-
-
-@pytest.mark.parametrize(
-    "condition",
-    [
-        'count("purchase" within 30 days) >= 1',
-        'sum(event.properties.total where event.type == "go" within 1 year) > 0',
-        'last(event.time where event.type == "go") exists',
-    ],
-)
-def test_history_functions_without_a_history_are_unknown_and_counted(engine, condition):
-    h = engine(rule_text("increment profile.counters.n", when=condition))
-    outcomes = h.run(event("e1", "go"), event("e2", "go", minutes=1))
-    assert fired(outcomes) == []
-    assert h.stats()["r"] == {
-        "evaluations": 2,
-        "matches": 0,
-        "errors": 2,
-        "type_warnings": 0,
-    }
+@pytest.mark.parametrize(("fan_out", "limit"), [(4, 50), (3, 1000)])
+def test_fan_out_is_capped_per_input_event_not_only_by_depth(engine, fan_out, limit):
+    emits = "; ".join(['emit event "fan"'] * fan_out)
+    h = engine(
+        f'when event.type == "fan" then increment profile.counters.n; {emits}\n',
+        max_internal=limit,
+    )
+    [outcome] = h.run(event("e1", "fan"))
+    assert h.store.count_events() == limit + 1
+    assert h.profile()["counters"] == {"n": limit + 1}
+    dropped = [e for e in errors([outcome]) if "exceed" in e]
+    assert dropped and dropped[0].endswith(f"from one event exceed {limit}")
+    [next_outcome] = h.run(event("e2", "fan"))
+    assert h.store.count_events() == 2 * limit + 2

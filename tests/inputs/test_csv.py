@@ -1,11 +1,12 @@
 """CSV through a column mapping: mapping and rows in, events or exact errors out."""
 
 import io
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from tracsh.inputs import Accepted, MappingError, load_mapping, read_items
+from tracsh.inputs import Accepted, InputError, MappingError, load_mapping, read_items
 from tracsh.inputs.events import stable_id
 from tracsh.inputs.mapping import (
     CONVERSIONS,
@@ -144,6 +145,46 @@ ROWS = [
         "2019-10-01 00:00:05 UTC,,u,s,A,1,1,no,b\n",
         [(2, 'column "kind" (the event type) is empty')],
     ),
+    # Numbers are written with the digits 0-9, and must fit.
+    (
+        "2019-10-01 00:00:05 UTC,view,u,s,A,1,١٢,no,b\n",
+        [(2, 'column "qty": expected an integer, got "١٢"')],
+    ),
+    (
+        "2019-10-01 00:00:05 UTC,view,u,s,A,1,1_000,no,b\n",
+        [(2, 'column "qty": expected an integer, got "1_000"')],
+    ),
+    (
+        "2019-10-01 00:00:05 UTC,view,u,s,A,٣.5,1,no,b\n",
+        [(2, 'column "price": expected a number, got "٣.5"')],
+    ),
+    (
+        "2019-10-01 00:00:05 UTC,view,u,s,A,inf,1,no,b\n",
+        [(2, 'column "price": expected a number, got "inf"')],
+    ),
+    (
+        "2019-10-01 00:00:05 UTC,view,u,s,A,1e999,1,no,b\n",
+        [(2, 'column "price": number out of range: "1e999"')],
+    ),
+    (
+        "2019-10-01 00:00:05 UTC,view,u,s,A,-1e999,1,no,b\n",
+        [(2, 'column "price": number out of range: "-1e999"')],
+    ),
+    (
+        "2019-10-01 00:00:05 UTC,view,u,s,A,1," + "9" * 4301 + ",no,b\n",
+        [(2, f'column "qty": a number has more than 4300 digits: "{"9" * 40}…"')],
+    ),
+    ("2019-10-01 00:00:05 UTC,view,u,s,A, -.5e3 , +7 ,no,b\n", [(2, "view")]),
+    (
+        "2019-10-01 00:00:0٥ UTC,view,u,s,A,1,1,no,b\n",
+        [
+            (
+                2,
+                'column "at": "2019-10-01 00:00:0٥ UTC" does not match '
+                '"%Y-%m-%d %H:%M:%S UTC"',
+            )
+        ],
+    ),
     # The last row is cut off and has no line end.
     (
         "2019-10-01 00:00:05 UTC,view,u,s,A,1,1,no,b\r\n2019-10-01 00:00:05 UTC,view,u",
@@ -221,6 +262,8 @@ who = "who"
             "01.10.2019",
             "2019-10-01T00:00:00+00:00",
         ),
+        ('{ column = "when", format = "epoch" }', "-5", "1969-12-31T23:59:55+00:00"),
+        ('"when"', "20240101", "2024-01-01T00:00:00+00:00"),
     ],
 )
 def test_time_formats(tmp_path, time, text, stored):
@@ -228,6 +271,13 @@ def test_time_formats(tmp_path, time, text, stored):
     (item,) = read(tmp_path, f"when,what\n{text},view\n".encode(), mapping=mapping)
     assert item.event["time"] == stored
     assert item.event["raw"] == {"when": text}
+
+
+@pytest.mark.parametrize("text", ["١٥٦", "1e9", "1_000", "nan", "inf"])
+def test_epoch_times_are_ascii_digits(tmp_path, text):
+    mapping = '[event]\ntype = "what"\ntime = { column = "when", format = "epoch" }\n'
+    (item,) = read(tmp_path, f"when,what\n{text},view\n".encode(), mapping=mapping)
+    assert item.reason == f'column "when": "{text}" does not match "epoch"'
 
 
 def test_without_a_time_column_the_event_time_is_receipt(tmp_path):
@@ -257,6 +307,78 @@ def test_the_size_limit(tmp_path):
         (2, "too large: 205 bytes; the limit is 100 bytes"),
         (3, "view"),
     ]
+
+
+def test_rows_over_the_limit_are_skipped_whole(tmp_path):
+    mapping = '[event]\ntype = "what"\n[properties]\nname = "name"\n'
+    data = (
+        b"what,name\r\n"
+        + b"view,"
+        + b"x" * 95
+        + b"\r\n"
+        + b"view,"
+        + b"x" * 96
+        + b"\r\n"
+        + b'view,"'
+        + b"a\r\n" * 50
+        + b'"\r\n'
+        + b'view,"'
+        + b"b" * 300
+        + b'\n""\nc"\n'
+        + b"view,y\n"
+    )
+    items = read(tmp_path, data, mapping=mapping, max_event_bytes=100)
+    assert summary(items) == [
+        (2, "view"),
+        (3, "too large: 101 bytes; the limit is 100 bytes"),
+        (4, "too large: 157 bytes; the limit is 100 bytes"),
+        (55, "too large: 312 bytes; the limit is 100 bytes"),
+        (58, "view"),
+    ]
+    assert items[2].raw == 'view,"a'
+
+
+def test_a_row_far_over_the_limit_is_never_read_whole(tmp_path):
+    mapping = '[event]\ntype = "what"\n[properties]\nname = "name"\n'
+    data = b"what,name\nview," + b"x" * 30_000_000 + b"\nview,y\n"
+    (tmp_path / "map.toml").write_text(mapping)
+    (tmp_path / "data.csv").write_bytes(data)
+    del data
+    tracemalloc.start()
+    try:
+        items = list(read_items(tmp_path / "data.csv", mapping=tmp_path / "map.toml"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert summary(items) == [
+        (2, "too large: 30,000,005 bytes; the limit is 65,536 bytes"),
+        (3, "view"),
+    ]
+    assert peak < 2_000_000
+
+
+def test_a_header_over_the_limit_stops_the_file(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, b"what," + b"x" * 200 + b"\nview,y\n", max_event_bytes=100)
+    assert str(caught.value) == (
+        "data.csv: cannot read the CSV header: "
+        "too large: 205 bytes; the limit is 100 bytes"
+    )
+
+
+def test_bytes_an_encoding_cannot_escape_stop_the_file(tmp_path):
+    # The decoder reads ahead in blocks: rows before the bad block are read.
+    mapping = '[csv]\nencoding = "utf-16-le"\n[event]\ntype = "what"\n'
+    good = ("what\n" + "view\n" * 5000).encode("utf-16-le")
+    items = read(tmp_path, good + b"\x00\xd8A\x00\n\x00", mapping=mapping)
+    *accepted, last = items
+    assert 0 < len(accepted) < 5000
+    assert {item.event["type"] for item in accepted} == {"view"}
+    assert (last.line, last.reason) == (
+        len(accepted) + 2,
+        "bytes that are not utf-16-le (illegal UTF-16 surrogate); "
+        "the rest of the file was not read",
+    )
 
 
 def test_an_empty_file_has_no_events(tmp_path):
@@ -327,6 +449,30 @@ MAPPING_ERRORS = [
         'csv.header: expected true or false, got "yes"',
     ),
     ('[event]\ntype = "a"\ntags = "x"', 'event.tags: expected a list of text, got "x"'),
+    (
+        '[event]\ntype = "a"\ntime = {column = "t", format = "%Q %!"}',
+        'event.time.format: bad strptime format "%Q %!": %Q is not a directive',
+    ),
+    (
+        '[event]\ntype = "a"\ntime = {column = "t", format = "%Y-%m-%d %"}',
+        'event.time.format: bad strptime format "%Y-%m-%d %": stray %',
+    ),
+    (
+        '[event]\ntype = "a"\n[properties]\np = {value = inf}',
+        "properties.p.value: number out of range: inf",
+    ),
+    (
+        '[event]\ntype = "a"\n[context]\np = {value = [1, {q = nan}]}',
+        "context.p.value: number out of range at [1].q: nan",
+    ),
+    (
+        '[event]\ntype = "a"\ntime = {value = 2011-12-09}',
+        "event.time.value: write the date as text in quotes",
+    ),
+    (
+        '[event]\ntype = "a"\n[properties]\nat = {value = 2011-12-09T10:00:00Z}',
+        "properties.at.value: write the date and time as text in quotes",
+    ),
     ("properties = 1\n[event]\ntype = 'a'", "properties: expected a table, got 1"),
 ]
 

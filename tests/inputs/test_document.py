@@ -63,9 +63,75 @@ CASES = [
         '{"events": [{"type": "a"}, {"type": ""}], "session": {"id": "s"}}',
         [(1, "a"), (1, 'events[1]: "type" is empty')],
     ),
+    # A bad value in good syntax rejects only its element.
     (
-        '[{"type": "a", "x": Infinity}]',
-        [(1, f"bad JSON at line 1 column 2: Infinity is not a JSON number{STOP}")],
+        '[\n{"type": "a", "x": Infinity},\n{"type": "b"}\n]',
+        [(2, "bad JSON: Infinity at x is not a JSON number"), (3, "b")],
+    ),
+    (
+        '[\n{"type": "a", "properties": {"x": 1e999}},\n{"type": "b"}\n]',
+        [(2, "number out of range at properties.x: 1e999"), (3, "b")],
+    ),
+    (
+        '{"type": "a", "context": {"n": -1e999}}\n{"type": "b"}',
+        [(1, "number out of range at context.n: -1e999"), (2, "b")],
+    ),
+    (
+        '[\n{"type": "a", "n": ' + "1" * 4301 + '},\n{"type": "b"}\n]',
+        [(2, "a number at n has more than 4300 digits"), (3, "b")],
+    ),
+    (
+        '[\n{"type": "a", "x": "\\udfff"},\n{"type": "b"}\n]',
+        [(2, "text at x is not valid Unicode: lone surrogate \\udfff"), (3, "b")],
+    ),
+    (
+        '[\n{"events": [{"type": "a"}, {"type": "b", "x": [NaN]}]}\n]',
+        [(2, "a"), (2, "events[1]: bad JSON: NaN at x[0] is not a JSON number")],
+    ),
+    # Elements that share a line are told apart by their index.
+    (
+        '[{"type": "a", "x": 1e999}, {"type": 1}, {"type": "c"}]',
+        [
+            (1, "[0]: number out of range at x: 1e999"),
+            (1, '[1]: "type" must be text, got a number'),
+            (1, "c"),
+        ],
+    ),
+    (
+        '[\n {"type": "a"}, {"tipe": "b"},\n {"type": 3}\n]',
+        [
+            (2, "a"),
+            (2, '[1]: missing "type"'),
+            (3, '"type" must be text, got a number'),
+        ],
+    ),
+    (
+        '[\n {"tipe": "a"},\n {"type": "b"}, {"type": 3}\n]',
+        [
+            (2, 'missing "type"'),
+            (3, "b"),
+            (3, '[2]: "type" must be text, got a number'),
+        ],
+    ),
+    (
+        '[{"events": [{"type": "a"}, {}]}, {"type": "b"}]',
+        [(1, "a"), (1, '[0]: events[1]: missing "type"'), (1, "b")],
+    ),
+    (
+        '[{"type": "a"}]\n[{}]',
+        [(1, "a"), (2, 'missing "type"')],
+    ),
+    # Syntax errors say what is wrong in full.
+    (
+        '[{"type": "a"}, {"type": "b\tc"}]',
+        [
+            (1, "a"),
+            (
+                1,
+                "bad JSON at line 1 column 28: "
+                f"control character U+0009 in text; write it as \\t{STOP}",
+            ),
+        ],
     ),
 ]
 
@@ -117,6 +183,6 @@ def test_format_json_reads_any_extension_and_track_wants_payloads(tmp_path):
         tmp_path, '[{"type": "a"}, {"events": [{"type": "b"}]}]', format="track"
     )
     assert summary(items) == [
-        (1, 'not a tracker payload: expected an object with an "events" list'),
+        (1, '[0]: not a tracker payload: expected an object with an "events" list'),
         (1, "b"),
     ]

@@ -13,6 +13,7 @@ from tracsh.inputs import (
     stable_id,
 )
 from tracsh.inputs.events import NAMESPACE
+from tracsh.store.documents import encode_doc
 
 RECEIVED = "2024-05-01T12:00:00+00:00"
 
@@ -116,6 +117,11 @@ def test_fields(record, field, expected):
         ({"time": 1569888000.5}, "2019-10-01T00:00:00.500000+00:00"),
         ({"time": 1569888000123}, "2019-10-01T00:00:00.123000+00:00"),
         ({"time": "1569888000"}, "2019-10-01T00:00:00+00:00"),
+        ({"time": " 1569888000.5 "}, "2019-10-01T00:00:00.500000+00:00"),
+        ({"time": "-5"}, "1969-12-31T23:59:55+00:00"),
+        # Digits alone are an epoch number, even where ISO's basic form reads a date.
+        ({"time": "20240101"}, "1970-08-23T06:15:01+00:00"),
+        ({"time": "20240101T120000Z"}, "2024-01-01T12:00:00+00:00"),
         ({"time": 0}, "1970-01-01T00:00:00+00:00"),
         ({"time": 99_999_999_999}, "5138-11-16T09:46:39+00:00"),
         ({"time": 100_000_000_000}, "1973-03-03T09:46:40+00:00"),
@@ -194,6 +200,38 @@ REASONS = [
         '"time.create" is not an ISO-8601 time: "x"',
     ),
     ({"type": "v", "time": "x" * 50}, f'"time" is not an ISO-8601 time: "{"x" * 40}…"'),
+    # Digits are 0-9: other scripts' digits, and what float() also takes, are not.
+    ({"type": "v", "time": "١٢٣"}, '"time" is not an ISO-8601 time: "١٢٣"'),
+    (
+        {"type": "v", "time": "1569888000٠"},
+        '"time" is not an ISO-8601 time: "1569888000٠"',
+    ),
+    ({"type": "v", "time": "1_000"}, '"time" is not an ISO-8601 time: "1_000"'),
+    ({"type": "v", "time": "1e3"}, '"time" is not an ISO-8601 time: "1e3"'),
+    ({"type": "v", "time": "²"}, '"time" is not an ISO-8601 time: "²"'),
+    (
+        {"type": "v", "time": 10**400},
+        '"time" is out of range as an epoch time: 100000000000… (401 digits)',
+    ),
+    # Values no parser checked: whatever the store cannot keep is named.
+    (
+        {"type": "v", "properties": {"x": float("inf")}},
+        "number out of range at properties.x: inf",
+    ),
+    (
+        {"type": "v", "context": {"a": [0, float("nan")]}},
+        "number out of range at context.a[1]: nan",
+    ),
+    ({"type": "v", "time": float("nan")}, "number out of range at time: nan"),
+    ({"type": "v", "id": float("-inf")}, "number out of range at id: -inf"),
+    ({"type": "v", "n": 10**5000}, "a number at n has more than 4300 digits"),
+    (
+        {"type": "v", "tags": ["a\ud800"]},
+        "text at tags[0] is not valid Unicode: lone surrogate \\ud800",
+    ),
+    ({"type": "v", "properties": {"s": {1}}}, "not a JSON value at properties.s: set"),
+    ({"type": "v", "properties": {2: "x"}}, "a key in properties is not text: 2"),
+    (float("inf"), "number out of range: inf"),
 ]
 
 
@@ -326,3 +364,36 @@ def test_events_of_one_payload_share_no_objects():
     first["context"]["page"]["url"] = "/changed"
     assert second["context"] == {"page": {"url": "/"}}
     assert payload["context"] == {"page": {"url": "/"}}
+
+
+def test_whatever_a_caller_hands_over_the_store_can_keep():
+    records = [
+        {"type": "v", "properties": {"x": float("inf")}},
+        {"type": "v\ud800"},
+        {"type": "v", "raw": {"when": "\udce9"}},
+        {"events": [{"type": "a"}, {"type": "b", "x": float("nan")}]},
+        {"events": [{"type": "a"}], "context": {"x": float("-inf")}},
+        {"events": "\ud800"},
+        {"type": "v", "x": 1e308, "y": "caf\xe9 \U0001f600"},
+    ]
+    items = [
+        item
+        for record in records
+        for item in expand_record(record, received=RECEIVED, line=1)
+    ]
+    assert [type(item).__name__ for item in items] == [
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "Accepted",
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "Accepted",
+    ]
+    for item in items:
+        if isinstance(item, Accepted):
+            encode_doc(item.event, "event").encode("utf-8")
+        else:
+            (item.reason + item.raw).encode("utf-8")
+    assert items[1].raw == '{"type": "v\\ud800"}'

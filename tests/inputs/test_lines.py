@@ -2,6 +2,7 @@
 
 import io
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,89 @@ CASES = [
     (b'{"type": "a"} x\n', [(1, "bad JSON at column 15: Extra data")]),
     (b"[1]\n", [(1, "expected a JSON object, got an array")]),
     (b'"text"\n', [(1, "expected a JSON object, got text")]),
-    (b'{"type": "a", "n": NaN}\n', [(1, "bad JSON: NaN is not a JSON number")]),
+    (
+        b'{"type": "a", "n": NaN}\n',
+        [(1, "bad JSON: NaN at n is not a JSON number")],
+    ),
+    (b"-Infinity\n", [(1, "bad JSON: -Infinity is not a JSON number")]),
+    # Numbers a float cannot hold, wherever they are.
+    (
+        b'{"type": "a", "properties": {"x": 1e999}}\n',
+        [(1, "number out of range at properties.x: 1e999")],
+    ),
+    (
+        b'{"type": "a", "context": {"p": {"q": [1, -1e999]}}}\n',
+        [(1, "number out of range at context.p.q[1]: -1e999")],
+    ),
+    (
+        b'{"type": "a", "time": 1e999}\n',
+        [(1, "number out of range at time: 1e999")],
+    ),
+    (
+        b'{"type": "a", "x": 1' + b"0" * 400 + b".5}\n",
+        [(1, f"number out of range at x: 1{'0' * 39}…")],
+    ),
+    (
+        b'{"type": "a", "x": NaN, "y": 1e999}\n',
+        [(1, "bad JSON: NaN at x is not a JSON number")],
+    ),
+    (b'{"type": "a", "x": 1e308, "y": 1e-999}\n', [(1, "a")]),
+    (
+        b'{"events": [{"type": "a"}, {"type": "b", "properties": {"x": 1e999}}]}\n',
+        [(1, "a"), (1, "events[1]: number out of range at properties.x: 1e999")],
+    ),
+    (
+        b'{"context": {"x": -1e999}, "events": [{"type": "a"}]}\n',
+        [(1, "events[0]: number out of range at context.x: -1e999")],
+    ),
+    (
+        b'{"type": "a", "x": NaN "y"}\n',
+        [(1, "bad JSON at column 24: Expecting ',' delimiter")],
+    ),
+    # Integers past Python's digit limit, said for people.
+    (
+        b'{"type": "a", "n": ' + b"1" * 4301 + b"}\n",
+        [(1, "a number at n has more than 4300 digits")],
+    ),
+    (b'{"type": "a", "n": ' + b"1" * 4300 + b"}\n", [(1, "a")]),
+    # Half a surrogate pair is not a character; a whole pair is.
+    (
+        b'{"type": "a", "x": ["\\ud800"]}\n',
+        [(1, "text at x[0] is not valid Unicode: lone surrogate \\ud800")],
+    ),
+    (
+        b'{"type": "a", "\\uDC00": 1}\n',
+        [(1, "a key is not valid Unicode: lone surrogate \\udc00")],
+    ),
+    (b'{"type": "\\ud83d\\ude00"}\n', [(1, "\U0001f600")]),
+    (b'{"type": "a\\\\ud800"}\n', [(1, "a\\ud800")]),
+    # Reasons for syntax errors are whole sentences.
+    (
+        b'{"type": "a", "properties": {"note": "a\tb"}}\n',
+        [
+            (
+                1,
+                "bad JSON at column 40: "
+                "control character U+0009 in text; write it as \\t",
+            )
+        ],
+    ),
+    (
+        b'{"type": "a\n',
+        [(1, "bad JSON at column 10: text starting here has no closing quote")],
+    ),
+    (
+        b'{"type": "\\x41"}\n',
+        [
+            (
+                1,
+                "bad JSON at column 11: "
+                'bad escape in text: after \\ comes one of " \\ / b f n r t u',
+            )
+        ],
+    ),
+    # JSON's white space only: other blank-looking lines are not skipped.
+    (b" \t \r\n\xc2\xa0\n", [(2, "bad JSON at column 1: Expecting value")]),
     (b"[" * 5000 + b"\n", [(1, "bad JSON: nested too deeply")]),
     (b'{"type": "caf\xe9"}\n', [(1, "invalid UTF-8 at byte offset 13")]),
     (b'{"properties": {}}\n{"type": "b"}\n', [(1, 'missing "type"'), (2, "b")]),
@@ -142,3 +225,55 @@ def test_unknown_formats_and_unreadable_files_are_errors(tmp_path):
     assert str(caught.value) == (
         f"{tmp_path / 'missing.ndjson'}: cannot read: No such file or directory"
     )
+
+
+def test_a_line_far_over_the_limit_is_never_read_whole(tmp_path):
+    # What `tracsh replay - < /dev/zero` reads, but with an end.
+    path = tmp_path / "zero.ndjson"
+    path.write_bytes(b"\0" * 30_000_000 + b"\r\n" + b'{"type": "a"}\n')
+    tracemalloc.start()
+    try:
+        items = list(read_items(path, received=RECEIVED))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert summary(items) == [
+        (1, "too large: 30,000,000 bytes; the limit is 65,536 bytes"),
+        (2, "a"),
+    ]
+    assert items[0].raw == "\0" * 1024 + "…"
+    assert peak < 1_000_000
+
+
+def test_lines_over_the_limit_count_exactly_and_reading_goes_on(tmp_path):
+    lines = [
+        b"x" * size + end
+        for size in (99, 100, 101, 102, 103, 500)
+        for end in (b"\n", b"\r\n")
+    ]
+    items = read(tmp_path, b"".join(lines), max_event_bytes=100)
+    assert [item.reason for item in items][::2] == [
+        "bad JSON at column 1: Expecting value",
+        "bad JSON at column 1: Expecting value",
+        "too large: 101 bytes; the limit is 100 bytes",
+        "too large: 102 bytes; the limit is 100 bytes",
+        "too large: 103 bytes; the limit is 100 bytes",
+        "too large: 500 bytes; the limit is 100 bytes",
+    ]
+    assert [item.reason for item in items][::2] == [item.reason for item in items][1::2]
+    assert [item.line for item in items] == list(range(1, 13))
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("format", ["ndjson", "json", "csv"])
+def test_a_failing_read_names_the_file_and_the_reason(tmp_path, format):
+    (tmp_path / "map.toml").write_text('[event]\ntype = "a"\n')
+    with pytest.raises(InputError) as caught:
+        list(read_items(Path("/proc/self/mem"), format, tmp_path / "map.toml"))
+    assert str(caught.value) == "/proc/self/mem: cannot read: Input/output error"
+
+
+def test_a_directory_is_not_read(tmp_path):
+    with pytest.raises(InputError) as caught:
+        list(read_items(tmp_path))
+    assert str(caught.value) == f"{tmp_path}: cannot read: Is a directory"

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, note, settings
 from strategies import conditions, expressions, outcome, pooled_worlds, worlds
 
 from tracsh.lang.compile import compile_condition, compile_expr
+from tracsh.lang.explain import explain_condition, explain_expr
 from tracsh.lang.reference import evaluate_condition, evaluate_expr
 from tracsh.lang.scope import MISSING, Scope
 
@@ -105,5 +106,44 @@ def test_compiled_expressions_agree_with_the_reference():
             if got != want:
                 note(f"world: {world!r}")
             assert got == want
+
+    agree()
+
+
+EXPLAINED = 300
+"""Conditions checked through the explain trace, each against 12 worlds."""
+
+
+def test_explain_agrees_with_the_compiled_form():
+    """The trace every front end shows must decide exactly as the rules run."""
+
+    @_settings(EXPLAINED)
+    @given(
+        condition=conditions,
+        generated=worlds(),
+        pooled=pooled_worlds(POOLED_PER_CONDITION),
+    )
+    def agree(condition, generated, pooled):
+        run = compile_condition(condition)
+        for world in (generated, *pooled):
+            compiled, explained = _scope(world), _scope(world)
+            got = outcome(run(compiled), compiled.report)
+            trace = explain_condition(condition, explained)
+            assert outcome(trace.value, explained.report) == got
+            assert compiled.report.messages == explained.report.messages
+
+    agree()
+
+
+def test_explained_values_agree_with_the_compiled_form():
+    @_settings(EXPRESSIONS)
+    @given(expression=expressions, pooled=pooled_worlds(POOLED_PER_EXPRESSION))
+    def agree(expression, pooled):
+        run = compile_expr(expression)
+        for world in pooled:
+            compiled, explained = _scope(world), _scope(world)
+            got = typed(run(compiled)), outcome(None, compiled.report)[1:]
+            value = explain_expr(expression, explained).value
+            assert (typed(value), outcome(None, explained.report)[1:]) == got
 
     agree()

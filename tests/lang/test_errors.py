@@ -40,6 +40,13 @@ CASES = {
     "unknown_journey": 'when event.type == "x" then start journey "nope"\n',
     "unknown_segment_warning": 'when profile in segment "nobody" then stop\n',
     "bad_character": 'when event.type == "x" && true then stop\n',
+    "nul_character": 'when event.type == "x"\0 then stop\n',
+    "integer_too_large": "when event.n > " + "9" * 5000 + " then stop\n",
+    "decimal_too_large": "when event.n > 1" + "0" * 400 + ".5 then stop\n",
+    "duration_too_long": "when event.time > now - " + "9" * 40 + " days then stop\n",
+    "long_line_window": "when "
+    + "event.a == 1 and " * 200
+    + "lowr(event.b) == 1 then stop\n",
 }
 
 

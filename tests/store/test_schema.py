@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from tracsh.store import SCHEMA_VERSION, Store, StoreError
-from tracsh.store.schema import MIGRATIONS
+from tracsh.store.schema import LATEST, MIGRATIONS
 
 V1_BY_HAND = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -62,7 +62,7 @@ def test_a_v1_database_is_migrated_and_keeps_its_data(tmp_path):
     write_v1(path)
     assert index_names(path) == set()
     with Store.open(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == LATEST
         assert store.get_profile("p1") == {"id": "p1", "visits": 1}
         assert store.append_event({"id": "e1", "type": "view"}) is None
         assert store.append_event({"id": "e2", "type": "view"}) > 1
@@ -87,7 +87,9 @@ def test_the_engine_reads_use_the_indexes(tmp_path):
 def test_a_read_only_open_of_an_old_database_asks_for_a_migration(tmp_path):
     path = tmp_path / "old.db"
     write_v1(path)
-    with pytest.raises(StoreError, match="schema v1, older than v2; open it once"):
+    with pytest.raises(
+        StoreError, match=f"schema v1, older than v{LATEST}; open it once"
+    ):
         Store.open(path, readonly=True)
 
 
@@ -98,7 +100,7 @@ def test_a_newer_database_is_refused(tmp_path):
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
-    message = "schema v99, newer than this tracsh knows .v2.; upgrade tracsh"
+    message = f"schema v99, newer than this tracsh knows .v{LATEST}.; upgrade tracsh"
     with pytest.raises(StoreError, match=message):
         Store.open(path)
     with pytest.raises(StoreError, match=message):

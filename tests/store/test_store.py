@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from tracsh.store import ReadOnlyError, Store, StoreError
+from tracsh.store import SCHEMA_VERSION, ReadOnlyError, Store, StoreError
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def event(event_id, event_type="view", profile_id="p1", **fields):
 
 
 def test_a_new_file_is_in_wal_mode_at_the_latest_schema(tmp_path, store):
-    assert store.schema_version == 2
+    assert store.schema_version == SCHEMA_VERSION
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
 
@@ -262,13 +262,20 @@ def test_rejects_are_recorded_in_order(store):
     assert rows[0]["received"] == "t1" and rows[1]["received"]
     assert [r["line"] for r in store.rejects(source="a.csv")] == [7]
     assert store.count_rejects() == 2
+    assert store.add_reject("a.csv", 7, "again", "x,y") is None
+    assert store.count_rejects() == 2
 
 
 def test_rule_stats_add_up(store):
     store.add_rule_stats({"r1": {"evaluations": 3, "matches": 1, "time_ns": 500}})
     store.add_rule_stats(
         {
-            "r1": {"evaluations": 2, "errors": 1, "last_fired": "2019-10-01T00:00:00Z"},
+            "r1": {
+                "evaluations": 2,
+                "errors": 1,
+                "last_fired": "2019-10-01T00:00:00Z",
+                "last_error": "division by zero",
+            },
             "r2": {"evaluations": 1, "type_warnings": 4},
         }
     )
@@ -284,6 +291,7 @@ def test_rule_stats_add_up(store):
         "type_warnings": 0,
         "time_ns": 500,
         "last_fired": "2019-10-01T00:00:00Z",
+        "last_error": "division by zero",
     }
     assert stats["r2"]["type_warnings"] == 4 and stats["r2"]["last_fired"] is None
     with pytest.raises(StoreError, match="unknown statistic"):

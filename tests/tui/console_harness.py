@@ -109,6 +109,7 @@ async def screen_svg(pilot) -> str:
     export's content hash. Tests look at notices through the app instead."""
     app = pilot.app
     app.clear_notifications()
+    app.refresh_status()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
     for widget in app.screen.query(TextArea):

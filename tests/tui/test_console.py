@@ -90,6 +90,7 @@ async def test_from_an_event_to_the_person_and_what_was_sent(shop):
         app.screen.query_one("#filter", Input).value = "purchase"
         await pilot.press("enter")
         seen = app.screen.stream.current
+        await until(pilot, lambda: app.screen.detailed is seen)
         detail = text_of(app.screen.query_one("#event-detail", Static))
         assert "count purchases" in detail and "order-confirmation" in detail
         await pilot.press("o")

@@ -14,6 +14,7 @@ from console_harness import (
     replay_file,
     screen_svg,
     settle,
+    until,
 )
 from textual.widgets import Input
 
@@ -50,6 +51,7 @@ async def test_live_events_filtered_with_a_purchase_open(shop, snapshot):
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.stream.current.event["type"] == "purchase"
+        await until(pilot, lambda: app.screen.detailed is app.screen.stream.current)
         snapshot.assert_match(await screen_svg(pilot), "events.svg")
 
 

@@ -43,7 +43,8 @@ def check(args: argparse.Namespace) -> int:
     warnings = len(ruleset.diagnostics) - errors
     print(
         f"{len(ruleset.rules)} rules, {len(ruleset.segments)} segments, "
-        f"{len(ruleset.journeys)} journeys: {errors} error(s), {warnings} warning(s)",
+        f"{len(ruleset.journeys)} journeys, {len(ruleset.tests)} tests: "
+        f"{errors} error(s), {warnings} warning(s)",
         file=sys.stderr,
     )
     return 1 if errors else 0

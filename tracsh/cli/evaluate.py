@@ -2,22 +2,27 @@
 
 The last line of stdout is ``true``, ``false`` or ``unknown``; type warnings and
 evaluation errors are reported on stderr. A condition that does not parse or
-check is reported on stderr with exit status 2.
+check is reported on stderr with exit status 2. ``--rule ID`` decides a loaded
+rule's condition instead; ``--explain`` first prints the condition fully
+parenthesised and every sub-expression with its value and verdict, and why.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tracsh.cli import project
 from tracsh.cli.registry import command
 from tracsh.errors import UserError
 from tracsh.lang.compile import compile_condition
 from tracsh.lang.errors import RuleError
+from tracsh.lang.explain import explain_condition, render
 from tracsh.lang.loader import load_condition
 from tracsh.lang.scope import MISSING, Scope
 from tracsh.lang.values import parse_time
@@ -26,7 +31,19 @@ WORDS = {True: "true", False: "false", None: "unknown"}
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("condition", help="the condition, e.g. 'profile.visits > 3'")
+    parser.add_argument(
+        "condition", nargs="?", help="the condition, e.g. 'profile.visits > 3'"
+    )
+    parser.add_argument(
+        "--rule", metavar="ID", help="decide this loaded rule's condition instead"
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="show every sub-expression with its value, and why",
+    )
+    project.add_rules_option(parser)
+    project.add_config_option(parser)
     for root in ("event", "profile", "session"):
         parser.add_argument(
             f"--{root}",
@@ -51,22 +68,42 @@ def document(option: str, given: str | None) -> Any:
                 f"--{option}: cannot read {given[1:]}: {err.strerror}"
             ) from None
     try:
-        return json.loads(text)
+        found = json.loads(text, parse_constant=_refuse, parse_float=_finite)
     except json.JSONDecodeError as err:
         raise UserError(
             f"--{option}: not valid JSON: {err.msg} at line {err.lineno} "
             f"column {err.colno}"
         ) from None
+    except ValueError as err:
+        reason = str(err)
+        if "integer string conversion" in reason:
+            reason = "a number has more than 4300 digits"
+        raise UserError(f"--{option}: {reason}") from None
+    if not isinstance(found, dict):
+        kind = "null" if found is None else type(found).__name__
+        raise UserError(f"--{option}: expected a JSON object, got {kind}")
+    return found
 
 
-def clock(given: str | None) -> datetime:
-    """``--now`` as an aware time (the machine's clock when absent)."""
+def _refuse(name: str) -> None:
+    raise ValueError(f"{name} is not a number a document can hold")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]} is too large for a document")
+    return value
+
+
+def clock(given: str | None, option: str = "--now") -> datetime:
+    """``--now`` (or ``option``) as an aware time (the machine's clock when absent)."""
     if given is None:
         return datetime.now(UTC)
     found = parse_time(given)
     if found is None:
         raise UserError(
-            f"--now: {given!r} is not an ISO-8601 time such as 2024-05-01T10:00:00Z"
+            f"{option}: {given!r} is not an ISO-8601 time such as 2024-05-01T10:00:00Z"
         )
     return found
 
@@ -92,15 +129,35 @@ def scope_of(args: argparse.Namespace) -> Scope:
 )
 def evaluate(args: argparse.Namespace) -> int:
     """Print the truth of the condition; warnings go to stderr."""
+    if (args.condition is None) == (args.rule is None):
+        raise UserError("give a condition or --rule ID (one of them)", status=2)
     try:
-        node = load_condition(args.condition, "<condition>")
+        node = _condition(args)
     except RuleError as err:
         print(err.render(), file=sys.stderr)
         return 2
     scope = scope_of(args)
-    truth = compile_condition(node)(scope)
+    if args.explain:
+        trace = explain_condition(node, scope)
+        print(render(trace))
+        truth = trace.value
+    else:
+        truth = compile_condition(node)(scope)
     report = scope.report
     for message in report.messages:
         print(f"note: {message}", file=sys.stderr)
     print(WORDS[truth])
     return 0
+
+
+def _condition(args: argparse.Namespace):
+    """The condition typed, or the condition of the rule named by ``--rule``."""
+    if args.rule is None:
+        return load_condition(args.condition, "<condition>")
+    ruleset = project.load_ruleset(args, project.config_of(args))
+    loaded = ruleset.rule(args.rule)
+    if loaded is None:
+        close = difflib.get_close_matches(args.rule, [r.id for r in ruleset.rules], n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        raise UserError(f'--rule: no rule "{args.rule}" is loaded{hint}', status=2)
+    return loaded.node.condition

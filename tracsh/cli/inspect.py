@@ -1,5 +1,4 @@
-"""Commands that read the store: ``stats``, ``profile show|export``, ``outbox``,
-``rejects``.
+"""Commands that read the store: ``stats``, ``profile show``, ``outbox``, ``rejects``.
 
 Each prints a table for people by default and JSON with ``--json``; none of them
 writes to the database, which is opened read-only.
@@ -19,7 +18,9 @@ from rich.table import Table
 
 from tracsh.cli import project
 from tracsh.cli.registry import command, group
+from tracsh.cli.terminal import cell
 from tracsh.errors import UserError
+from tracsh.store import OUTBOX_STATUSES
 
 group("profile", "look at stored profiles")
 
@@ -32,7 +33,11 @@ def _json_option(parser: argparse.ArgumentParser) -> None:
 def _limit_option(parser: argparse.ArgumentParser) -> None:
     _json_option(parser)
     parser.add_argument(
-        "--limit", type=int, default=50, metavar="N", help="rows to show (default 50)"
+        "--limit",
+        type=project.positive_int,
+        default=50,
+        metavar="N",
+        help="rows to show (default 50)",
     )
 
 
@@ -42,7 +47,7 @@ def _print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any
         numeric = header in {"evaluations", "matches", "errors", "warnings", "size"}
         table.add_column(header, justify="right" if numeric else "left")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(cell(v) for v in row))
     Console(file=sys.stdout, soft_wrap=True).print(table)
 
 
@@ -67,7 +72,15 @@ def stats(args: argparse.Namespace) -> int:
     _print_table("totals", ("what", "count"), sorted(data["totals"].items()))
     _print_table(
         "rules",
-        ("rule", "evaluations", "matches", "errors", "warnings", "mean µs"),
+        (
+            "rule",
+            "evaluations",
+            "matches",
+            "errors",
+            "warnings",
+            "mean µs",
+            "last error",
+        ),
         (_rule_row(row) for row in data["rules"]),
     )
     _print_table("segments", ("segment", "size"), sorted(data["segments"].items()))
@@ -84,6 +97,7 @@ def _rule_row(row: dict) -> tuple:
         row["errors"],
         row["type_warnings"],
         f"{mean:.1f}",
+        (row.get("last_error") or "")[:80],
     )
 
 
@@ -108,25 +122,14 @@ def profile_show(args: argparse.Namespace) -> int:
     return 0
 
 
-@command(
-    "profile export",
-    "print every profile as one JSON object per line",
-    arguments=project.add_store_option,
-)
-def profile_export(args: argparse.Namespace) -> int:
-    """Print all profiles as JSON lines."""
-    with project.open_store(args, project.config_of(args), readonly=True) as store:
-        for doc in store.iter_profiles():
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
-    return 0
-
-
 OUTBOX_COLUMNS = ("id", "kind", "target", "recipient", "status", "reason", "rule_id")
 
 
 def _outbox_arguments(parser: argparse.ArgumentParser) -> None:
     _limit_option(parser)
-    parser.add_argument("--status", help="only rows with this status")
+    parser.add_argument(
+        "--status", choices=OUTBOX_STATUSES, help="only rows with this status"
+    )
 
 
 @command(

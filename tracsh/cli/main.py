@@ -36,25 +36,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks and debug logging"
     )
+    # --debug is accepted after the command too; SUPPRESS keeps a value given
+    # before the command from being reset by the command's own default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and debug logging",
+    )
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
+    commands: dict[str, argparse.ArgumentParser] = {}
     for entry in sorted(load_commands().values(), key=lambda c: c.words):
         target = top
         if len(entry.words) > 1:
-            target = _group(top, groups, entry.words[0])
+            target = _group(top, groups, commands, entry.words[0])
         sub = target.add_parser(
-            entry.words[-1], help=entry.help, description=entry.description
+            entry.words[-1],
+            help=entry.help,
+            description=entry.description,
+            parents=[common],
         )
         entry.configure(sub)
         sub.set_defaults(_command=entry)
+        if len(entry.words) == 1:
+            commands[entry.words[0]] = sub
     return parser
 
 
-def _group(top, groups: dict, name: str):
+def _group(top, groups: dict, commands: dict, name: str):
+    """The subcommands of ``name``; a command may also be a group (``outbox``)."""
     if name not in groups:
-        holder = top.add_parser(name, help=GROUPS.get(name, ""))
+        holder = commands.get(name)
+        if holder is None:
+            holder = top.add_parser(name, help=GROUPS.get(name, ""))
+            holder.set_defaults(_group_parser=holder)
         groups[name] = holder.add_subparsers(dest="subcommand", metavar="COMMAND")
-        holder.set_defaults(_group_parser=holder)
     return groups[name]
 
 
@@ -74,9 +92,17 @@ def _message(error: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run tracsh with ``argv`` (default: the process arguments)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run tracsh with ``argv`` (default: the process arguments).
+
+    With no arguments at all tracsh starts the REPL, as ``tracsh repl`` does.
+    """
+    try:
+        parser = build_parser()
+        given = sys.argv[1:] if argv is None else argv
+        args = parser.parse_args(given or ["repl"])
+    except KeyboardInterrupt:
+        print("tracsh: interrupted", file=sys.stderr)
+        return 130
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -19,6 +19,19 @@ from tracsh.lang.loader import RuleSet, load_rules
 from tracsh.store import Store
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number from 1 to 10**9."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
+    if not 1 <= value <= 10**9:
+        raise argparse.ArgumentTypeError(f"expected 1 to 1000000000, got {value}")
+    return value
+
+
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     """``--config``: the project's tracsh.toml."""
     parser.add_argument(
@@ -98,13 +111,10 @@ def load_rulebook(args: argparse.Namespace, config: Config) -> RuleBook:
 
 
 def renderer_of(config: Config):
-    """The template renderer for the project's templates directory, if any."""
-    directory = Path(config.rules.templates)
-    if not directory.is_dir():
-        return None
-    from tracsh.delivery.templates import Templates
+    """What renders messages and runs enrichers when actions fire."""
+    from tracsh.delivery.renderer import Renderer
 
-    return Templates(directory)
+    return Renderer(config)
 
 
 def build_engine(store: Store, book: RuleBook, config: Config) -> Engine:

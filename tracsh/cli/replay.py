@@ -1,7 +1,9 @@
 """``tracsh replay``: run files of past events through the rules into the store.
 
 The clock is each event's own time, so weeks of history replay in seconds and
-``now`` in a rule means the moment the event happened. Rules are loaded and
+``now`` in a rule means the moment the event happened; a timer (a journey step,
+a scheduled event) fires before the first event at or after its time, and
+``--until`` fires those still due by then once the files are read. Rules are loaded and
 checked before any event is read; a rule error stops the command.
 """
 
@@ -12,8 +14,10 @@ import json
 from pathlib import Path
 
 from tracsh.cli import project
+from tracsh.cli.evaluate import clock
 from tracsh.cli.progress import progress_for
 from tracsh.cli.registry import command
+from tracsh.cli.terminal import printable
 from tracsh.engine.summary import Summary
 from tracsh.errors import UserError
 from tracsh.inputs import Accepted, read_items
@@ -38,7 +42,21 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print the summary as JSON on stdout"
     )
     parser.add_argument(
-        "--batch", type=int, default=BATCH, metavar="N", help="events per transaction"
+        "--batch",
+        type=project.positive_int,
+        default=BATCH,
+        metavar="N",
+        help=f"events per transaction (default {BATCH})",
+    )
+    parser.add_argument(
+        "--deliver",
+        action="store_true",
+        help="then send what the replay queued (as `tracsh deliver` does)",
+    )
+    parser.add_argument(
+        "--until",
+        metavar="ISO-TIME",
+        help="then fire the timers (journey steps, scheduled events) due by then",
     )
 
 
@@ -51,8 +69,10 @@ def _feed(engine, store, files, args, summary: Summary, bar) -> None:
         with store.transaction():
             for source, line, reason, raw in rejects:
                 store.add_reject(source, line, reason, raw)
-            for outcome in engine.process_batch(batch):
-                summary.add(outcome)
+            outcomes = engine.process_batch(batch)
+        # Counted once committed, so an interrupted replay reports what is stored.
+        for outcome in outcomes:
+            summary.add(outcome)
         bar.advance(len(batch) + len(rejects))
         batch.clear()
         rejects.clear()
@@ -77,23 +97,57 @@ def _feed(engine, store, files, args, summary: Summary, bar) -> None:
 )
 def replay(args: argparse.Namespace) -> int:
     """Replay the files and print the summary."""
-    for path in args.files:
-        if str(path) != "-" and not path.is_file():
-            raise UserError(f"no such file: {path}")
+    check_inputs(args)
+    until = None if args.until is None else clock(args.until, "--until")
     config = project.config_of(args)
     book = project.load_rulebook(args, config)
     summary = Summary()
     with project.open_store(args, config) as store:
         engine = project.build_engine(store, book, config)
-        with progress_for(args.files) as bar:
-            _feed(engine, store, args.files, args, summary, bar)
+        try:
+            with progress_for(args.files) as bar:
+                _feed(engine, store, args.files, args, summary, bar)
+        except KeyboardInterrupt:
+            raise UserError(
+                f"interrupted: {summary.accepted} events were committed and the "
+                "rest were not; replaying the same files again skips stored ones",
+                status=130,
+            ) from None
+        if until is not None:
+            for outcome in engine.scheduler.run_due(until):
+                summary.add(outcome, internal=True)
         summary.finish()
         data = summary.as_dict(store.segment_sizes())
+    if args.deliver:
+        from tracsh.cli.deliver import drain_outbox, render_counts
+
+        delivered = drain_outbox(project.store_path(args, config), config, args)
+        data["delivery"] = delivered
     if args.json:
         print(json.dumps(data, indent=2))
     else:
         print(render_summary(data))
+        if args.deliver:
+            print(render_counts(delivered))
     return 0
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """Refuse input paths that cannot be read as files, and a stray ``--map``."""
+    for path in args.files:
+        if str(path) == "-":
+            continue
+        if path.is_dir():
+            raise UserError(f"{path} is a directory; give the event files inside it")
+        if not path.exists():
+            raise UserError(f"no such file: {path}")
+    if args.map is not None and args.format not in ("auto", "csv"):
+        raise UserError(f"--map applies to CSV input only, not --format {args.format}")
+    if args.map is not None and args.format == "auto":
+        others = [p for p in args.files if p.suffix.lower() != ".csv"]
+        if len(others) == len(args.files):
+            names = ", ".join(str(p) for p in others[:3])
+            raise UserError(f"--map applies to CSV input only; {names} is not .csv")
 
 
 def render_summary(data: dict) -> str:
@@ -105,9 +159,8 @@ def render_summary(data: dict) -> str:
         f"{events['internal']} internal",
     ]
     for reject in data["first_rejects"]:
-        lines.append(
-            f"  rejected {reject['source']}:{reject['line']}: {reject['reason']}"
-        )
+        where = printable(f"{reject['source']}:{reject['line']}")
+        lines.append(f"  rejected {where}: {printable(reject['reason'])}")
     if events["rejected"] > len(data["first_rejects"]):
         lines.append("  (see all with `tracsh rejects`)")
     profiles = data["profiles"]
@@ -118,8 +171,17 @@ def render_summary(data: dict) -> str:
     lines.append(f"rules      {data['rules_fired']} fired")
     for rule_id, count in list(data["by_rule"].items())[:10]:
         lines.append(f"  {count:>8}  {rule_id}")
-    if data["action_errors"]:
-        lines.append(f"  {data['action_errors']} action error(s): see `tracsh stats`")
+    problems = [
+        f"{data[key]} {words}"
+        for key, words in (
+            ("action_errors", "action error(s)"),
+            ("condition_errors", "condition error(s)"),
+            ("type_warnings", "type warning(s)"),
+        )
+        if data[key]
+    ]
+    if problems:
+        lines.append(f"  {', '.join(problems)}: see `tracsh stats`")
     lines.append(
         "segments   "
         + (

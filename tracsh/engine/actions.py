@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tracsh.engine import docpath
+from tracsh.engine import docpath, timers
 from tracsh.engine.jsonvalue import to_json
+from tracsh.engine.merge import request_merge
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.rulebook import CompiledAction, CompiledRule
 from tracsh.engine.working import WorkingSet
+from tracsh.errors import UserError
 from tracsh.lang import nodes
 from tracsh.lang.scope import MISSING, Scope
 
@@ -48,6 +50,8 @@ class Firing:
     emitted: list[dict] = field(default_factory=list)
     stop: bool = False
     renderer: Any = None
+    journeys: Any = None
+    """The engine's JourneyBook, for ``start journey`` and ``exit journey``."""
 
     def value(self, action: CompiledAction, name: str, default: Any = MISSING) -> Any:
         """Evaluate one of the action's compiled expressions."""
@@ -61,6 +65,7 @@ class Firing:
     def problem(self, message: str) -> str:
         """Count an action failure on the rule and return the trace line."""
         self.work.stats[self.rule.id]["errors"] += 1
+        self.work.stats[self.rule.id]["last_error"] = message
         self.outcome.errors.append(f"{self.rule.id}: {message}")
         return f"error: {message}"
 
@@ -70,6 +75,8 @@ class Firing:
         stats = self.work.stats[self.rule.id]
         stats["errors"] += report.errors
         stats["type_warnings"] += report.type_warnings
+        if report.messages:
+            stats["last_error"] = report.messages[-1]
         if report.errors:
             self.outcome.errors.extend(f"{self.rule.id}: {m}" for m in report.messages)
         report.errors = report.type_warnings = 0
@@ -88,7 +95,7 @@ def _path_text(path: nodes.Path) -> str:
 
 
 _KEPT = {
-    "profile": frozenset({"id", "ids", "created"}),
+    "profile": frozenset({"id", "ids", "created", "journeys"}),
     "session": frozenset({"id", "profile", "started", "last_seen"}),
 }
 """Fields tracsh keeps itself: no rule writes them or anything inside them."""
@@ -104,7 +111,6 @@ _KINDS = {
         "segments": "a list",
         "interests": "an object",
         "consents": "an object",
-        "journeys": "an object",
         "counters": "an object",
     },
     "session": {"visits": "a number", "events": "a number", "context": "an object"},
@@ -421,7 +427,60 @@ def do_webhook(firing: Firing, action: CompiledAction) -> str:
     node: nodes.CallWebhook = action.node
     row = _outbox_row(firing, action, "webhook", node.webhook)
     row["args"] = _args(firing, action)
+    context = _template_context(firing, row["args"])
+    _render(firing, row, lambda: firing.renderer.render_webhook(node.webhook, context))
     return _queue(firing, row, f"call webhook {node.webhook!r}")
+
+
+def do_enrich(firing: Firing, action: CompiledAction) -> str:
+    """Store a built-in enricher's result now, or queue an HTTP enricher's lookup.
+
+    A failing enricher leaves the profile as it was; the failure counts as an
+    error of the rule. An HTTP lookup's answer comes back later as an internal
+    ``enriched`` event (tracsh.engine.enrichment applies it).
+    """
+    node: nodes.Enrich = action.node
+    where = f"enrich {_path_text(node.target)} from {node.enricher!r}"
+    refused = _writable(firing, node.target)
+    if refused:
+        return firing.problem(refused)
+    if firing.renderer is None:
+        return firing.problem(f"{where}: enrichers are not available here")
+    args = _args(firing, action)
+    try:
+        found = firing.renderer.enrich(
+            node.enricher, args, _template_context(firing, args)
+        )
+    except UserError as err:
+        return firing.problem(f"{where}: {err}")
+    if found.request is not None:
+        return _queue_lookup(firing, action, args, found.request, where)
+    value = to_json(found.value)
+    refused = _wrong_kind(node.target, value)
+    if refused:
+        return firing.problem(refused)
+    try:
+        docpath.write(_target_doc(firing, node.target), node.target.parts, value)
+    except docpath.PathConflict as err:
+        return firing.problem(f"{where}: {err}")
+    return f"{where}: stored"
+
+
+def _queue_lookup(
+    firing: Firing, action: CompiledAction, args: dict, request: dict, where: str
+) -> str:
+    node: nodes.Enrich = action.node
+    row = _outbox_row(firing, action, "enrich", node.enricher)
+    row["args"] = {
+        "path": _path_text(node.target),
+        "root": node.target.root,
+        "parts": list(node.target.parts),
+        "with": args,
+        "session": firing.session["id"],
+        "time": firing.event["time"],
+    }
+    row["rendered"] = request
+    return _queue(firing, row, where)
 
 
 def _queue(firing: Firing, row: dict, what: str) -> str:
@@ -434,10 +493,6 @@ def _queue(firing: Firing, row: dict, what: str) -> str:
 
 def do_emit(firing: Firing, action: CompiledAction) -> str:
     node: nodes.Emit = action.node
-    if node.delay is not None or node.at is not None:
-        return firing.problem(
-            "scheduled events (in/at) are not available in this build"
-        )
     event = {
         "id": action_key(firing, action),
         "type": node.event_type,
@@ -450,8 +505,34 @@ def do_emit(firing: Firing, action: CompiledAction) -> str:
         "context": {"rule": firing.rule.id, "parent": firing.event["id"]},
         "tags": ["internal"],
     }
-    firing.emitted.append(event)
-    return f"emit event {node.event_type!r}"
+    if node.delay is None and node.at is None:
+        firing.emitted.append(event)
+        return f"emit event {node.event_type!r}"
+    return _schedule_emit(firing, action, event)
+
+
+def _schedule_emit(firing: Firing, action: CompiledAction, event: dict) -> str:
+    """``emit … in/at``: a timer, or at once when the time has come."""
+    now = firing.scope.now
+    due = timers.due_time(
+        now, action.node.delay, firing.value(action, "at"), firing.scope.report
+    )
+    if isinstance(due, str):
+        return firing.problem(f"emit event {event['type']!r}: {due}")
+    if timers.schedule(firing.work, event, due, now, "event"):
+        firing.emitted.append(event)
+        return f"emit event {event['type']!r} (due already)"
+    return f"emit event {event['type']!r} at {event['time']}"
+
+
+def do_merge(firing: Firing, action: CompiledAction) -> str:
+    return request_merge(firing, action.node)
+
+
+def do_journey(firing: Firing, action: CompiledAction) -> str:
+    if firing.journeys is None:
+        return firing.problem("journeys are not available here")
+    return firing.journeys.act(firing, action.node)
 
 
 def do_show_message(firing: Firing, action: CompiledAction) -> str:
@@ -478,13 +559,6 @@ def do_respond(firing: Firing, action: CompiledAction) -> str:
     return "respond with " + ", ".join(sorted(value)) if isinstance(value, dict) else ""
 
 
-def not_built(firing: Firing, action: CompiledAction) -> str:
-    """Actions whose machinery is not in this build: reported, never silent."""
-    name = type(action.node).__name__.lower()
-    firing.outcome.warnings.append(f"{firing.rule.id}: {name} is not available yet")
-    return f"{name}: not available in this build; nothing done"
-
-
 HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
     nodes.SetField: do_set,
     nodes.Unset: do_unset,
@@ -503,9 +577,9 @@ HANDLERS: dict[type, Callable[[Firing, CompiledAction], str]] = {
     nodes.ShowMessage: do_show_message,
     nodes.ShowWidget: do_show_widget,
     nodes.RespondWith: do_respond,
-    nodes.Enrich: not_built,
-    nodes.Merge: not_built,
-    nodes.JourneyAction: not_built,
+    nodes.Enrich: do_enrich,
+    nodes.Merge: do_merge,
+    nodes.JourneyAction: do_journey,
 }
 
 

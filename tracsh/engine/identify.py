@@ -119,11 +119,13 @@ def _elapsed(earlier: str, later: str) -> float:
 
 
 def find_session(
-    work: WorkingSet, event: dict, profile: dict, timeout: float
+    work: WorkingSet, event: dict, profile: dict, timeout: float, internal: bool = False
 ) -> tuple[dict, bool]:
     """The event's session and whether this event starts a new visit."""
     time = event["time"]
     session_id = _ref_id(event.get("session"))
+    if internal:
+        return _internal_session(work, session_id, profile), False
     if session_id is None:
         session_id = _current_session(work, profile, time, timeout)
     doc = work.session(session_id)
@@ -152,6 +154,27 @@ def find_session(
     return doc, False
 
 
+def _internal_session(work: WorkingSet, session_id: str | None, profile: dict) -> dict:
+    """The session an internal event names, as it is: never a new one, never a visit.
+
+    A scheduled event or journey step may fall due days after its session
+    ended; it is not the visitor's doing, so it neither reopens the session nor
+    counts a visit. When the session is not stored (a segment refresh has
+    none), the event gets a session of its own that is never written.
+    """
+    doc = work.session(session_id) if session_id else None
+    if doc is not None:
+        work.dirty_sessions.add(doc["id"])
+        return doc
+    return {
+        "id": session_id or derived_id("session", profile["id"], "internal"),
+        "profile": {"id": profile["id"]},
+        "visits": 0,
+        "events": 0,
+        "context": {},
+    }
+
+
 def _owned_by(work: WorkingSet, session: dict, profile: dict) -> bool:
     owner = _ref_id(session.get("profile"))
     return owner == profile["id"] or (
@@ -178,12 +201,12 @@ def identify(
 ) -> Identity:
     """Resolve the profile and session of ``event`` and record the visit.
 
-    An ``internal`` event (emitted by a rule or a segment change) is not the
-    visitor's doing, so it counts towards neither the session's events nor the
-    profile's views.
+    An ``internal`` event (emitted by a rule, a segment change, a timer) is not
+    the visitor's doing, so it counts towards neither the session's events nor
+    the profile's views, opens no visit and moves no ``last_seen``.
     """
     profile, created = find_profile(work, event)
-    session, new_visit = find_session(work, event, profile, timeout)
+    session, new_visit = find_session(work, event, profile, timeout, internal)
     work.dirty_profiles.add(profile["id"])
 
     # Fill in the ids the client did not send, so they can be returned to it.
@@ -197,6 +220,6 @@ def identify(
         profile["views"] = profile.get("views", 0) + 1
     if not internal:
         session["events"] = session.get("events", 0) + 1
-    profile["last_seen"] = latest(profile.get("last_seen"), time)
-    session["last_seen"] = latest(session.get("last_seen"), time)
+        profile["last_seen"] = latest(profile.get("last_seen"), time)
+        session["last_seen"] = latest(session.get("last_seen"), time)
     return Identity(profile, session, created, new_visit)

@@ -35,6 +35,10 @@ class Outcome:
     messages: list[dict[str, Any]] = field(default_factory=list)
     response: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    condition_errors: int = 0
+    """Errors counted while deciding rules' conditions (division by zero, …)."""
+    type_warnings: int = 0
+    """Type warnings counted while deciding rules' conditions."""
     warnings: list[str] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     segments_entered: list[str] = field(default_factory=list)

@@ -16,13 +16,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracsh.engine.actions import Firing, run_action
+from tracsh.engine.history import History
 from tracsh.engine.identify import event_time, identify, latest
+from tracsh.engine.journeys import JourneyBook
+from tracsh.engine.merge import apply_merges, merge_key_paths
 from tracsh.engine.outcome import Fired, Outcome
 from tracsh.engine.rulebook import CompiledRule, RuleBook
+from tracsh.engine.scheduler import Scheduler
 from tracsh.engine.segments import refresh_segments, segment_event
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes
-from tracsh.lang.scope import Report, Scope
+from tracsh.lang.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,14 @@ def once_owner(once: nodes.Once, scope: Scope) -> str:
     return session_id if visits <= 1 else f"{session_id}#{visits}"
 
 
+RuleWatch = Callable[[CompiledRule, Scope, "bool | None", "str | None"], None]
+"""``watch(rule, scope, truth, held)``: a candidate rule was decided for an event.
+
+``held`` says why the rule was not evaluated at all (its source, its cooldown);
+``truth`` is then None. The scope's documents are the live ones: copy them.
+"""
+
+
 @dataclass
 class EngineSettings:
     """How the pipeline behaves; the defaults are system.md's."""
@@ -60,6 +72,8 @@ class EngineSettings:
     clock: Callable[[dict], datetime] = event_clock
     """What ``now`` is while an event is processed."""
     max_depth: int = 8
+    max_internal: int = 1000
+    """How many internal events one input event may cause in all (fan-out)."""
     """How deep internal events may cause further internal events."""
 
 
@@ -77,19 +91,53 @@ class Engine:
         self.book = book
         self.settings = settings or EngineSettings()
         self.renderer = renderer
+        self.watch: RuleWatch | None = None
+        """Told about every candidate rule as it is decided (tests, dry runs)."""
+        self.journeys = JourneyBook(book.journeys)
+        self.scheduler = Scheduler(self)
+        if not getattr(store, "readonly", True):
+            for path in sorted(merge_key_paths(book)):
+                store.ensure_json_index("profiles", path)
+
+    @property
+    def timers_follow_events(self) -> bool:
+        """Under the event clock, timers fire before the first event at their time."""
+        return self.settings.clock is event_clock
 
     def process_batch(self, events: list[dict]) -> list[Outcome]:
-        """Process ``events`` in order and commit them in one transaction."""
+        """Process ``events`` in order and commit them in one transaction.
+
+        Under the event clock, timers due at or before an event's time fire
+        first; their outcomes are among that event's ``internal`` ones.
+        """
         work = WorkingSet(self.store)
         work.prefetch(events)
-        outcomes = [self.process_one(work, event) for event in events]
+        outcomes = []
+        for event in events:
+            fired = []
+            if self.timers_follow_events:
+                fired = self.scheduler.fire_due(work, event_time(event["time"]))
+            outcome = self.process_one(work, event)
+            outcome.internal[:0] = fired
+            outcomes.append(outcome)
         with self.store.transaction():
             work.flush()
         return outcomes
 
+    def process_internal(self, work: WorkingSet, event: dict) -> Outcome:
+        """Process an internal event no input event caused (a timer, a refresh).
+
+        Like an emitted event it opens no visit; like an input event it has its
+        own budget of internal events.
+        """
+        work.internal_left = self.settings.max_internal
+        return self.process_one(work, event, depth=1)
+
     def process_one(self, work: WorkingSet, event: dict, depth: int = 0) -> Outcome:
         """Process one event against ``work`` without committing it."""
         outcome = Outcome(event_id=event["id"], event_type=event["type"])
+        if depth == 0:
+            work.internal_left = self.settings.max_internal
         if work.seen(event["id"]):
             outcome.duplicate = True
             return outcome
@@ -106,11 +154,16 @@ class Engine:
             session=identity.session,
             source=event.get("source") or {},
             now=self.settings.clock(event),
+            history=History(work),
         )
         before = list(identity.profile.get("segments") or [])
         emitted = self._run_rules(work, scope, outcome)
+        if work.merge_requests:
+            before = apply_merges(work, scope, outcome) or before
         emitted.extend(self._segments(scope, outcome, before))
-        profile = identity.profile
+        if self.journeys:
+            emitted.extend(self.journeys.advance(self, work, scope, outcome))
+        profile = scope.profile
         profile["updated"] = latest(profile.get("updated"), event["time"])
         work.add_event(event)
         self._internal(work, emitted, outcome, depth)
@@ -121,19 +174,24 @@ class Engine:
     ) -> None:
         for child in emitted:
             if depth + 1 > self.settings.max_depth:
-                self._too_deep(work, child, outcome)
+                self._drop(
+                    work, child, outcome, f"nest deeper than {self.settings.max_depth}"
+                )
                 continue
+            if work.internal_left <= 0:
+                limit = self.settings.max_internal
+                self._drop(work, child, outcome, f"from one event exceed {limit}")
+                continue
+            work.internal_left -= 1
             outcome.internal.append(self.process_one(work, child, depth + 1))
 
-    def _too_deep(self, work: WorkingSet, child: dict, outcome: Outcome) -> None:
-        """Drop an internal event past the depth limit, as an error of its rule."""
-        message = (
-            f"internal event {child['type']!r} dropped: internal events "
-            f"nest deeper than {self.settings.max_depth}"
-        )
+    def _drop(self, work: WorkingSet, child: dict, outcome: Outcome, why: str) -> None:
+        """Drop an internal event past a limit, as an error of the rule emitting it."""
+        message = f"internal event {child['type']!r} dropped: internal events {why}"
         rule_id = (child.get("context") or {}).get("rule")
         if rule_id is not None:
             work.stats[rule_id]["errors"] += 1
+            work.stats[rule_id]["last_error"] = message
             message = f"{rule_id}: {message}"
         outcome.errors.append(message)
         log.warning(message)
@@ -144,13 +202,15 @@ class Engine:
         event = scope.event
         source_id = (event.get("source") or {}).get("id")
         emitted: list[dict] = []
-        report = scope.report
         for rule in self.book.candidates(event["type"]):
             if rule.node.source is not None and rule.node.source != source_id:
+                self._tell(rule, scope, None, f"only for source {rule.node.source!r}")
                 continue
             if self._cooling(work, rule, scope):
+                self._tell(rule, scope, None, "held back by its `once per` option")
                 continue
-            truth = self._evaluate(work, rule, scope, report)
+            truth = self._evaluate(work, rule, scope, outcome)
+            self._tell(rule, scope, truth, None)
             if truth is not True:
                 continue
             firing = self._fire(work, rule, scope, outcome)
@@ -159,9 +219,28 @@ class Engine:
                 break
         return emitted
 
-    def _evaluate(
-        self, work: WorkingSet, rule: CompiledRule, scope: Scope, report: Report
+    def _tell(
+        self, rule: CompiledRule, scope: Scope, truth: bool | None, held: str | None
+    ) -> None:
+        if self.watch is not None:
+            self.watch(rule, scope, truth, held)
+
+    def evaluate_rule(
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
     ) -> bool | None:
+        """Decide a rule's condition, counted in its statistics (journeys use it)."""
+        return self._evaluate(work, rule, scope, outcome)
+
+    def fire_rule(
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
+    ) -> Firing:
+        """Run a rule's actions as if it fired (journey steps use it)."""
+        return self._fire(work, rule, scope, outcome)
+
+    def _evaluate(
+        self, work: WorkingSet, rule: CompiledRule, scope: Scope, outcome: Outcome
+    ) -> bool | None:
+        report = scope.report
         report.type_warnings = report.errors = 0
         started = _time.perf_counter_ns()
         truth = rule.pre(scope) if rule.pre is not None else True
@@ -173,6 +252,10 @@ class Engine:
         if report.errors or report.type_warnings:
             stats["errors"] += report.errors
             stats["type_warnings"] += report.type_warnings
+            outcome.condition_errors += report.errors
+            outcome.type_warnings += report.type_warnings
+            if report.messages:
+                stats["last_error"] = report.messages[-1]
             # Counted now: the actions' values report into the same Report.
             report.type_warnings = report.errors = 0
             report.messages.clear()
@@ -205,6 +288,7 @@ class Engine:
             work=work,
             outcome=outcome,
             renderer=self.renderer,
+            journeys=self.journeys,
         )
         fired = Fired(rule.id)
         for action in rule.actions:

@@ -33,6 +33,8 @@ class Summary:
     outbox: Counter = field(default_factory=Counter)
     first_rejects: list[dict[str, Any]] = field(default_factory=list)
     errors: int = 0
+    condition_errors: int = 0
+    type_warnings: int = 0
     profiles: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     started: float = field(default_factory=time.perf_counter)
@@ -62,6 +64,8 @@ class Summary:
         self.profiles_created += outcome.new_profile
         self.visits += outcome.new_visit
         self.errors += len(outcome.errors)
+        self.condition_errors += outcome.condition_errors
+        self.type_warnings += outcome.type_warnings
         for fired in outcome.fired:
             self.rules_fired += 1
             self.by_rule[fired.rule_id] += 1
@@ -102,6 +106,8 @@ class Summary:
             "rules_fired": self.rules_fired,
             "by_rule": dict(self.by_rule.most_common()),
             "action_errors": self.errors,
+            "condition_errors": self.condition_errors,
+            "type_warnings": self.type_warnings,
             "segments": dict(segment_sizes or {}),
             "outbox": outbox,
             "seconds": round(self.elapsed, 3),

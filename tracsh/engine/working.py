@@ -12,6 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracsh.engine.timers import PendingTimers
+
 
 def _new_stats() -> dict[str, Any]:
     return {
@@ -21,6 +23,7 @@ def _new_stats() -> dict[str, Any]:
         "type_warnings": 0,
         "time_ns": 0,
         "last_fired": None,
+        "last_error": None,
     }
 
 
@@ -37,6 +40,8 @@ class WorkingSet:
     dirty_sessions: set[str] = field(default_factory=set)
     events: list[dict] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    internal_left: int = 0
+    """Internal events the current input event may still cause (fan-out limit)."""
     stored_ids: set[str] = field(default_factory=set)
     """Ids found in the store by ``prefetch``."""
     checked_ids: set[str] = field(default_factory=set)
@@ -46,6 +51,13 @@ class WorkingSet:
     stats: dict[str, dict[str, Any]] = field(
         default_factory=lambda: defaultdict(_new_stats)
     )
+    timers: PendingTimers = field(default_factory=PendingTimers)
+    """Timers set and fired in this batch (journey steps, scheduled events)."""
+    merge_requests: list[Any] = field(default_factory=list)
+    """Merge actions of the event being processed (merge.py applies them)."""
+    merged: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(survivor, merged ids) of this batch's merges, re-pointed at commit."""
+    merged_ids: set[str] = field(default_factory=set)
 
     def resolve(self, any_id: str) -> str | None:
         """The profile id an id answers to, looking at this batch first."""
@@ -130,3 +142,7 @@ class WorkingSet:
             store.set_fired(rule_id, scope, scope_id, time)
         if self.stats:
             store.add_rule_stats(dict(self.stats))
+        self.timers.flush(store)
+        # Last, so rows written above under a merged id move to the survivor too.
+        for survivor, gone in self.merged:
+            store.merge_into(survivor, gone)

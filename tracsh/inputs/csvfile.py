@@ -1,7 +1,8 @@
 """CSV input through a column mapping: rows to events, bad rows to rejects.
 
 The mapping is compiled against the header once; each row is then a few list
-lookups, so reading stays close to the csv module's own speed.
+lookups, so reading stays close to the csv module's own speed. Lines come
+through bounded.RowSource, so a row over the size limit is never read whole.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import difflib
 import io
 import math
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import BinaryIO
 
+from tracsh.inputs.bounded import RowSource, RowTooLarge
 from tracsh.inputs.events import stable_id
 from tracsh.inputs.items import (
     Accepted,
@@ -25,13 +28,19 @@ from tracsh.inputs.items import (
     Rejected,
     cut,
     printable,
+    too_large,
 )
-from tracsh.inputs.lines import too_large
 from tracsh.inputs.mapping import Field, Mapping
-from tracsh.inputs.times import from_epoch, utc_text
+from tracsh.inputs.times import epoch_number, from_epoch, utc_text
 
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
+"""Bytes the encoding lacks (surrogateescape), or any other lone surrogate."""
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+"""A digit that is not ASCII: strptime would read it as one."""
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _TIME_CACHE = 4096
+_STOPPED = "; the rest of the file was not read"
 
 
 def read_csv(
@@ -47,41 +56,65 @@ def read_csv(
     encoding = "utf-8-sig" if mapping.encoding == "utf-8" else mapping.encoding
     text = io.TextIOWrapper(stream, encoding, "surrogateescape", newline="")
     try:
-        reader = csv.reader(text, delimiter=mapping.delimiter, quotechar=mapping.quote)
-        header = _header(reader, mapping, name or "stdin")
+        lines = RowSource(text, max_event_bytes, mapping.quote)
+        reader = csv.reader(lines, delimiter=mapping.delimiter, quotechar=mapping.quote)
+        header = _header(reader, lines, mapping, name or "stdin")
         if header is None:
             return
         plan = Plan(mapping, header, name, received, max_event_bytes, source)
-        yield from _rows(reader, plan)
+        yield from _rows(reader, lines, plan)
     finally:
         text.detach()
 
 
-def _header(reader, mapping: Mapping, name: str) -> list[str] | None:
+def _header(reader, lines: RowSource, mapping: Mapping, name: str) -> list[str] | None:
     """The column names: the mapping's, or the first row's (None: empty file)."""
     if not mapping.header:
         return list(mapping.columns)
     try:
-        return [column.strip() for column in next(reader)]
+        header = [column.strip() for column in next(reader)]
     except StopIteration:
         return None
     except csv.Error as error:
         raise InputError(f"{name}: cannot read the CSV header: {error}") from None
+    except RowTooLarge as error:
+        reason = too_large(error.size, lines.limit)
+        raise InputError(f"{name}: cannot read the CSV header: {reason}") from None
+    except UnicodeDecodeError:
+        problem = f"bytes that are not {mapping.encoding}"
+        raise InputError(f"{name}: cannot read the CSV header: {problem}") from None
+    lines.row_over()
+    if any(_UNDECODABLE.search(column) for column in header):
+        raise InputError(
+            f"{name}: the CSV header has bytes that are not {mapping.encoding}"
+        )
+    return header
 
 
-def _rows(reader, plan: Plan) -> Iterator[Accepted | Rejected]:
-    """Every row as an item; a row the csv module cannot split is a reject."""
-    previous = reader.line_num
+def _rows(reader, lines: RowSource, plan: Plan) -> Iterator[Accepted | Rejected]:
+    """Every row as an item; a row the csv module cannot split, or one over the
+    size limit, is a reject. Bytes the decoder cannot even escape stop the file."""
+    previous = lines.number
     while True:
         try:
             for row in reader:
-                line, previous = previous + 1, reader.line_num
+                line, previous = previous + 1, lines.number
+                over = lines.row_over()
                 if row:
-                    yield plan.item(row, line)
+                    yield plan.item(row, line, over)
             return
         except csv.Error as error:
             yield Rejected(previous + 1, f"bad CSV: {error}", "")
-            previous = reader.line_num
+        except RowTooLarge as error:
+            reason = str(too_large(error.size, plan.limit))
+            head = printable(error.head.rstrip("\r\n"))
+            yield Rejected(previous + 1, reason, cut(head))
+        except UnicodeDecodeError as error:
+            reason = f"bytes that are not {plan.mapping.encoding} ({error.reason})"
+            yield Rejected(previous + 1, reason + _STOPPED, "")
+            return
+        previous = lines.number
+        lines.row_over()
 
 
 class Plan:
@@ -157,25 +190,24 @@ class Plan:
         parse, column, position = TimeColumn(spec), spec.column, self.column(spec)
         return lambda row: (parse(row[position]), {column: row[position]})
 
-    def item(self, row: list[str], line: int) -> Accepted | Rejected:
-        """The row as an event, or the reason it cannot be one."""
+    def item(self, row: list[str], line: int, over: int) -> Accepted | Rejected:
+        """The row as an event, or the reason it cannot be one; ``over`` is the
+        row's size as read (UTF-8 bytes) when that is over the limit, else 0."""
         joined = self.delimiter.join(row)
         try:
             if len(row) != self.width:
                 raise InputError(f"row has {len(row)} fields, expected {self.width}")
-            if len(joined) * 4 > self.limit or not joined.isascii():
+            if over:
+                raise too_large(over, self.limit)
+            if not joined.isascii():
                 self.check(row, joined)
             return Accepted(self.event(row, line, joined), line)
         except InputError as error:
             return Rejected(line, str(error), cut(printable(joined)))
 
     def check(self, row: list[str], joined: str) -> None:
-        """InputError when the row is too large or holds bytes the encoding lacks."""
-        if len(joined) * 4 > self.limit:
-            size = len(joined.encode("utf-8", "surrogateescape"))
-            if size > self.limit:
-                raise too_large(size, self.limit)
-        if not joined.isascii() and _UNDECODABLE.search(joined):
+        """InputError when the row holds bytes the encoding lacks."""
+        if _UNDECODABLE.search(joined):
             column = next(
                 c
                 for c, f in zip(self.header, row, strict=True)
@@ -249,10 +281,30 @@ def _put(target: dict, path: tuple[str, ...], value: object) -> None:
 # --- conversions -------------------------------------------------------------
 
 
-def _number(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
+class _OutOfRange(ValueError):
+    """A value that is well written but too large to keep; the message says how."""
+
+
+def _integer(text: str) -> int:
+    """An integer of ASCII digits, with a sign and spaces around allowed."""
+    text = text.strip()
+    if not _INTEGER.fullmatch(text):
         raise ValueError(text)
+    try:
+        return int(text)
+    except ValueError:
+        limit = sys.get_int_max_str_digits()
+        raise _OutOfRange(f"a number has more than {limit} digits") from None
+
+
+def _number(text: str) -> float:
+    """A decimal number of ASCII digits; NaN, infinities and overflows refused."""
+    text = text.strip()
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(text)
+    value = float(text)
+    if math.isinf(value):
+        raise _OutOfRange("number out of range")
     return value
 
 
@@ -269,7 +321,7 @@ def _bool(text: str) -> bool:
 
 CONVERTERS: dict[str, tuple[Callable[[str], object], str] | None] = {
     "text": None,
-    "int": (int, "an integer"),
+    "int": (_integer, "an integer"),
     "number": (_number, "a number"),
     "bool": (_bool, "true or false"),
 }
@@ -280,6 +332,9 @@ def _converted(convert: tuple, text: str, column: str) -> object:
     function, expected = convert
     try:
         return function(text)
+    except _OutOfRange as error:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise InputError(f'column "{column}": {error}: "{shown}"') from None
     except ValueError:
         shown = text if len(text) <= 40 else text[:40] + "…"
         raise InputError(
@@ -320,6 +375,8 @@ class TimeColumn:
             and text[10] == self.separator
         ):
             return datetime.fromisoformat(text[:19])
+        if not text.isascii() and _OTHER_DIGIT.search(text):
+            raise ValueError(text)
         return datetime.strptime(text, self.spec.format)
 
     def __call__(self, text: str) -> str:
@@ -338,7 +395,10 @@ class TimeColumn:
             raise InputError(f'column "{label}" (the event time) is empty')
         try:
             if spec.format == "epoch":
-                return utc_text(from_epoch(float(text), label))
+                number = epoch_number(text)
+                if number is None:
+                    raise ValueError(text)
+                return utc_text(from_epoch(number, label))
             if spec.format == "iso":
                 return utc_text(datetime.fromisoformat(text), spec.zone)
             return utc_text(self.strptime(text), spec.zone)

@@ -1,19 +1,33 @@
 """JSON documents: an array of events or payloads, one object, or several in a row.
 
-Each record's line is where its element starts. A syntax error cannot be
-skipped over reliably, so it is one reject (with line and column) and the rest
-of the document is not read; the reason says so.
+Each record's line is where its element starts; when elements share a line, a
+reject names the element's index too. A syntax error cannot be skipped over
+reliably, so it is one reject (with line and column) and the rest of the
+document is not read; the reason says so.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
 
 from tracsh.inputs.events import expand_record
-from tracsh.inputs.items import Accepted, InputError, Rejected, cut, printable
-from tracsh.inputs.lines import DECODER, too_large
+from tracsh.inputs.items import (
+    Accepted,
+    InputError,
+    Rejected,
+    cut,
+    printable,
+    too_large,
+)
+from tracsh.inputs.jsontext import (
+    DECODER,
+    LOCATOR,
+    may_hold_surrogates,
+    syntax_reason,
+)
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
@@ -57,6 +71,8 @@ class _Document:
         self.limit = limit
         self.defaults = {"source": {"id": source}}
         self.line_pos, self.line = 0, 1
+        self.previous_end = -1
+        """Where the previous element of the current array ended (-1: none)."""
 
     def items(self) -> Iterator[Accepted | Rejected]:
         """Every record of the document, in order."""
@@ -76,8 +92,9 @@ class _Document:
         position = self.skip(position + 1)
         if self.text.startswith("]", position):
             return position + 1
-        while True:
-            position = yield from self.element(position)
+        self.previous_end = -1
+        for index in itertools.count():
+            position = yield from self.element(position, index)
             if position < 0:
                 return -1
             position = self.skip(position)
@@ -89,35 +106,74 @@ class _Document:
                 yield self.syntax_error(position, "Expecting ',' or ']'")
                 return -1
 
-    def element(self, start: int) -> Iterator[Accepted | Rejected]:
-        """The record at ``start``; returns where it ends (-1: stop)."""
+    def element(
+        self, start: int, index: int | None = None
+    ) -> Iterator[Accepted | Rejected]:
+        """The record at ``start``, element ``index`` of an array or a top-level
+        value (None); returns where it ends (-1: stop)."""
         line = self.line_at(start)
         try:
-            record, end = DECODER.raw_decode(self.text, start)
+            record, end, storable = self.decode(start)
         except json.JSONDecodeError as error:
-            yield self.syntax_error(error.pos, error.msg, line)
+            yield self.syntax_error(error.pos, syntax_reason(error), line)
             return -1
-        except (ValueError, RecursionError) as error:
-            yield self.syntax_error(start, str(error) or "nested too deeply", line)
+        except RecursionError:
+            yield self.syntax_error(start, "nested too deeply", line)
             return -1
+        items = self.records(record, start, end, line, storable)
+        if index is not None:
+            if Rejected in map(type, items) and self.shares_line(start, end):
+                items = [_indexed(item, index) for item in items]
+            self.previous_end = end
+        yield from items
+        return end
+
+    def decode(self, start: int) -> tuple[object, int, bool]:
+        """The value at ``start``, where it ends, and whether DECODER took it.
+
+        A value DECODER refuses is read again with Markers for the bad values.
+        """
+        try:
+            record, end = DECODER.raw_decode(self.text, start)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:
+            record, end = LOCATOR.raw_decode(self.text, start)
+            return record, end, False
+        return record, end, True
+
+    def records(
+        self, record: object, start: int, end: int, line: int, storable: bool
+    ) -> list[Accepted | Rejected]:
+        """The events (or rejects) of the element at ``start``."""
         source = self.text[start:end]
         try:
             self.check(source, start)
         except InputError as error:
-            yield Rejected(line, str(error), cut(printable(source)))
-            return end
+            return [Rejected(line, str(error), cut(printable(source)))]
         # The offset, not the line: several elements may share a line.
         seed = None if self.name is None else f"{self.name}\x1f@{start}\x1f{source}"
-        yield from expand_record(
+        return expand_record(
             record,
             received=self.received,
             line=line,
             seed=seed,
             format=self.format,
             defaults=self.defaults,
-            raw=cut(source),
+            raw=source,
+            storable=storable and not may_hold_surrogates(source),
         )
-        return end
+
+    def shares_line(self, start: int, end: int) -> bool:
+        """True when another element of the array is on the element's lines."""
+        text = self.text
+        if self.previous_end >= 0 and "\n" not in text[self.previous_end : start]:
+            return True
+        after = self.skip(end)
+        if not text.startswith(",", after):
+            return False
+        following = self.skip(after + 1)
+        return following < len(text) and "\n" not in text[end:following]
 
     def check(self, source: str, start: int) -> None:
         """InputError when the element's text is too large or was not UTF-8."""
@@ -150,3 +206,10 @@ class _Document:
             self.line -= self.text.count("\n", position, self.line_pos)
         self.line_pos = position
         return self.line
+
+
+def _indexed(item: Accepted | Rejected, index: int) -> Accepted | Rejected:
+    """A reject with the element's index before its reason; events as they are."""
+    if isinstance(item, Accepted):
+        return item
+    return Rejected(item.line, f"[{index}]: {item.reason}", item.raw)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import uuid
 
 from tracsh.inputs.items import Accepted, InputError, Rejected, cut, kind_of
+from tracsh.inputs.jsontext import record_text, unstorable
 from tracsh.inputs.times import event_time
 
 STRUCTURAL = frozenset(
@@ -50,6 +50,7 @@ def normalize_event(
     received: str,
     defaults: dict | None = None,
     seed: str | None = None,
+    storable: bool = False,
 ) -> dict:
     """The event in stored shape (docs/architecture.md), or InputError(reason).
 
@@ -57,11 +58,16 @@ def normalize_event(
     merge, the record winning). ``seed`` makes a generated id stable (uuid5 of
     it); without one a missing id is a random uuid4. ``options`` end up under
     ``context.tracker.options``; unknown top-level keys under ``raw``.
+    Every value is checked to be one the store can keep (finite numbers, valid
+    Unicode, JSON types), unless ``storable`` says the parser made sure of it.
     """
     if not isinstance(obj, dict):
-        raise InputError(f"expected a JSON object, got {kind_of(obj)}")
+        reason = None if storable else unstorable(obj)
+        raise InputError(reason or f"expected a JSON object, got {kind_of(obj)}")
     if defaults:
         obj = with_defaults(obj, defaults)
+    if not storable and (reason := unstorable(obj)) is not None:
+        raise InputError(reason)
     event_type = _event_type(obj)
     return {
         "id": _event_id(obj.get("id"), seed),
@@ -190,33 +196,44 @@ def expand_record(
     format: str = "auto",
     defaults: dict | None = None,
     raw: str | None = None,
+    storable: bool = False,
 ) -> list[Accepted | Rejected]:
     """The events of one parsed record: an event, or a payload's events.
 
     ``format`` "ndjson" takes every record as one event, "track" wants tracker
     payloads only, "auto" and "json" tell them apart. ``seed`` (the record's
     file, line and text) makes generated ids stable; ``raw`` is the record's
-    text for rejects.
+    text for rejects. ``storable`` is True only for records that jsontext's
+    DECODER parsed cleanly; any other record is checked value by value.
     """
     if format != "ndjson" and is_payload(record):
         return flatten_payload(
-            record, received=received, line=line, seed=seed, defaults=defaults
+            record,
+            received=received,
+            line=line,
+            seed=seed,
+            defaults=defaults,
+            storable=storable,
         )
-    if raw is None:
-        raw = cut(json.dumps(record, ensure_ascii=False))
     if format == "track":
         reason = 'not a tracker payload: expected an object with an "events" list'
-        return [Rejected(line, reason, raw)]
+        return [Rejected(line, reason, _raw(record, raw))]
     try:
         event = normalize_event(
             record,
             received=received,
             defaults=defaults,
             seed=None if seed is None else f"{seed}\x1f0",
+            storable=storable,
         )
     except InputError as error:
-        return [Rejected(line, str(error), raw)]
+        return [Rejected(line, str(error), _raw(record, raw))]
     return [Accepted(event, line)]
+
+
+def _raw(record: object, text: str | None) -> str:
+    """The record's text for a reject: as read when known, else as JSON."""
+    return cut(record_text(record) if text is None else text)
 
 
 def flatten_payload(
@@ -226,6 +243,7 @@ def flatten_payload(
     line: int | None = None,
     seed: str | None = None,
     defaults: dict | None = None,
+    storable: bool = False,
 ) -> list[Accepted | Rejected]:
     """One event per entry of ``payload["events"]``; a bad entry rejects only itself.
 
@@ -242,11 +260,9 @@ def flatten_payload(
         if not events:
             raise InputError('tracker payload with an empty "events" list')
     except InputError as error:
-        return [
-            Rejected(line, str(error), cut(json.dumps(payload, ensure_ascii=False)))
-        ]
+        return [Rejected(line, str(error), _raw(payload, None))]
     return [
-        _payload_event(item, index, shared, received, line, seed)
+        _payload_event(item, index, shared, received, line, seed, storable)
         for index, item in enumerate(events)
     ]
 
@@ -258,6 +274,7 @@ def _payload_event(
     received: str,
     line: int | None,
     seed: str | None,
+    storable: bool,
 ) -> Accepted | Rejected:
     try:
         event = normalize_event(
@@ -265,10 +282,10 @@ def _payload_event(
             received=received,
             defaults=shared,
             seed=None if seed is None else f"{seed}\x1f{index}",
+            storable=storable,
         )
     except InputError as error:
-        raw = cut(json.dumps(item, ensure_ascii=False))
-        return Rejected(line, f"events[{index}]: {error}", raw)
+        return Rejected(line, f"events[{index}]: {error}", _raw(item, None))
     return Accepted(event, line)
 
 

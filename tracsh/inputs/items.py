@@ -48,8 +48,20 @@ class MappingError(InputError):
 
 
 def cut(text: str) -> str:
-    """``text`` shortened to RAW_LIMIT characters, marked when shortened."""
-    return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + "…"
+    """``text`` shortened to RAW_LIMIT characters, marked when shortened.
+
+    Lone surrogates become ``\\udXXX`` escapes, so the store can keep the text.
+    """
+    if len(text) > RAW_LIMIT:
+        text = text[:RAW_LIMIT] + "…"
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def too_large(size: int, limit: int) -> InputError:
+    """The reject reason for a record over the size limit."""
+    return InputError(f"too large: {size:,} bytes; the limit is {limit:,} bytes")
 
 
 def decoded(data: bytes) -> str:
@@ -58,8 +70,14 @@ def decoded(data: bytes) -> str:
 
 
 def printable(text: str) -> str:
-    """Text read with surrogateescape, with the undecodable bytes as U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """Text read with surrogateescape, with the undecodable bytes as U+FFFD.
+
+    Any other lone surrogate is left to ``cut``, which escapes it.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text
 
 
 def now_text() -> str:

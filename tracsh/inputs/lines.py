@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
+from tracsh.inputs.bounded import LongLine, bounded_lines
 from tracsh.inputs.events import expand_record
 from tracsh.inputs.items import (
     MAX_EVENT_BYTES,
@@ -14,34 +15,43 @@ from tracsh.inputs.items import (
     cut,
     decoded,
     now_text,
+    too_large,
+)
+from tracsh.inputs.jsontext import (
+    DECODER,
+    LOCATOR,
+    may_hold_surrogates,
+    syntax_reason,
 )
 
 BOM = "\ufeff"
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
-"""Strict JSON: NaN and Infinity are refused, as SQLite's JSON functions would."""
-
-
-def parse_json(text: str) -> object:
-    """One JSON value from ``text``; InputError with the parser's reason and column."""
+def parse_json(text: str) -> tuple[object, bool]:
+    """One JSON value from ``text``, and whether it surely holds only values the
+    store can keep (see jsontext); InputError for a syntax error, with its column.
+    """
     try:
-        return DECODER.decode(text)
+        return _decoded(text)
     except json.JSONDecodeError as error:
-        raise InputError(f"bad JSON at column {error.colno}: {error.msg}") from None
-    except ValueError as error:
-        raise InputError(f"bad JSON: {error}") from None
+        raise _syntax_error(error) from None
     except RecursionError:
         raise InputError("bad JSON: nested too deeply") from None
 
 
-def too_large(size: int, limit: int) -> InputError:
-    """The reject reason for a record over the size limit."""
-    return InputError(f"too large: {size:,} bytes; the limit is {limit:,} bytes")
+def _decoded(text: str) -> tuple[object, bool]:
+    """DECODER's value; for text it refuses, LOCATOR's (with markers) and False."""
+    try:
+        value = DECODER.decode(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        return LOCATOR.decode(text), False
+    return value, not may_hold_surrogates(text)
+
+
+def _syntax_error(error: json.JSONDecodeError) -> InputError:
+    return InputError(f"bad JSON at column {error.colno}: {syntax_reason(error)}")
 
 
 def read_lines(
@@ -55,7 +65,8 @@ def read_lines(
 ) -> Iterator[Accepted | Rejected]:
     """Events and rejects from lines of NDJSON, numbered from 1.
 
-    ``lines`` may be bytes (a binary file, ``sys.stdin.buffer``) or text.
+    ``lines`` may be a stream (a binary file, ``sys.stdin.buffer``), read with a
+    bound so a huge line never sits in memory whole, or lines of bytes or text.
     ``name`` (the file's name) makes generated ids stable across replays; with
     None they are random. ``format`` is "auto" (tracker payloads are
     flattened), "ndjson" (every line is one event) or "track" (payloads only).
@@ -63,15 +74,16 @@ def read_lines(
     """
     received = received or now_text()
     defaults = {"source": {"id": source}}
+    if hasattr(lines, "readline"):
+        lines = bounded_lines(lines, max_event_bytes)
     for number, line in enumerate(lines, 1):
         try:
             text = _line_text(line, number == 1, max_event_bytes)
-            if not text or text.isspace():
+            if not text.strip(" \t\r"):
                 continue
-            record = parse_json(text)
+            record, storable = parse_json(text)
         except InputError as error:
-            raw = line if isinstance(line, str) else decoded(line)
-            yield Rejected(number, str(error), cut(raw.rstrip("\r\n")))
+            yield Rejected(number, str(error), cut(_shown(line)))
             continue
         yield from expand_record(
             record,
@@ -80,11 +92,20 @@ def read_lines(
             seed=None if name is None else f"{name}\x1f{number}\x1f{text}",
             format=format,
             defaults=defaults,
-            raw=cut(text),
+            raw=text,
+            storable=storable,
         )
 
 
-def _line_text(line: bytes | str, first: bool, limit: int) -> str:
+def _shown(line: bytes | str | LongLine) -> str:
+    """The line's text for a reject, without its line end."""
+    if isinstance(line, LongLine):
+        line = line.head
+    text = line if isinstance(line, str) else decoded(line)
+    return text.rstrip("\r\n")
+
+
+def _line_text(line: bytes | str | LongLine, first: bool, limit: int) -> str:
     """The line as text without its line end; InputError if too large or not UTF-8."""
     if isinstance(line, str):
         text = line.rstrip("\r\n")
@@ -92,6 +113,8 @@ def _line_text(line: bytes | str, first: bool, limit: int) -> str:
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > limit:
                 raise too_large(size, limit)
+    elif isinstance(line, LongLine):
+        raise too_large(line.size, limit)
     else:
         data = line.rstrip(b"\r\n")
         if len(data) > limit:

@@ -11,12 +11,13 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracsh.config import describe
 from tracsh.inputs.items import MappingError
+from tracsh.inputs.jsontext import unstorable
 
 CONVERSIONS = ("text", "int", "number", "bool")
 EMPTY_POLICIES = ("omit", "null")
@@ -105,7 +106,7 @@ def _read(path: Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error)
-        where = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+        where = re.search(r" \(at line ([0-9]+), column ([0-9]+)\)$", message)
         if where:
             message = message[: where.start()]
             path = f"{path}:{where.group(1)}:{where.group(2)}"
@@ -211,7 +212,7 @@ class _Checker:
         if "column" in spec:
             options["column"] = self.text(spec["column"], f"{key}.column")
         else:
-            options["value"] = spec["value"]
+            options["value"] = self.constant(spec["value"], f"{key}.value")
         self.applies(spec, key)
         if "as" in spec:
             options["convert"] = self.one_of(spec["as"], CONVERSIONS, f"{key}.as")
@@ -242,8 +243,17 @@ class _Checker:
             self.fail(key, f"expected one of {listed}, got {describe(value)}")
         return value
 
+    def constant(self, value: object, key: str) -> object:
+        """A constant the store can keep: JSON values, finite numbers."""
+        if isinstance(value, date | time):
+            self.fail(key, f"write the {_TOML_TIMES[type(value)]} as text in quotes")
+        reason = unstorable(value)
+        if reason is not None:
+            self.fail(key, reason)
+        return value
+
     def time_format(self, value: object, key: str) -> str:
-        """The time format: iso, epoch or a strptime pattern."""
+        """The time format: iso, epoch or a strptime pattern that strptime takes."""
         if not isinstance(value, str) or (
             value not in ("iso", "epoch") and "%" not in value
         ):
@@ -251,6 +261,17 @@ class _Checker:
                 key,
                 f'expected "iso", "epoch" or a strptime format, got {describe(value)}',
             )
+        if value in ("iso", "epoch"):
+            return value
+        try:
+            datetime.strptime("", value)
+        except ValueError as error:
+            # Any valid format fails on empty text with "time data …".
+            message = str(error)
+            if not message.startswith("time data"):
+                self.fail(
+                    key, f"bad strptime format {describe(value)}: {_why(message)}"
+                )
         return value
 
     def zone(self, value: object, key: str) -> tzinfo:
@@ -280,3 +301,14 @@ class _Checker:
             else:
                 pairs.append(((name,), self.spec(value, key)))
         return pairs
+
+
+_TOML_TIMES = {datetime: "date and time", date: "date", time: "time"}
+
+
+def _why(message: str) -> str:
+    """What strptime found wrong in a format, without the format repeated."""
+    bad = re.match(r"'(.+)' is a bad directive", message)
+    if bad:
+        return f"%{bad.group(1)} is not a directive"
+    return re.sub(r" in format '.*'$", "", message)

@@ -104,13 +104,24 @@ def _read_lines(path: Path, format: str, options: dict):
 
 @contextmanager
 def _opened(path: Path) -> Iterator[BinaryIO]:
-    """The file (or stdin, left open) as a binary stream; InputError if unreadable."""
-    if path == STDIN:
-        yield sys.stdin.buffer
-        return
+    """The file (or stdin, left open) as a binary stream.
+
+    InputError, naming the file and the system's reason, when it cannot be
+    opened or a read fails part way (a device, a file on a failing disk).
+    """
+    name = "stdin" if path == STDIN else str(path)
     try:
-        stream = path.open("rb")
+        stream = sys.stdin.buffer if path == STDIN else path.open("rb")
     except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}") from None
-    with stream:
+        raise InputError(f"{name}: cannot read: {_why(error)}") from None
+    try:
         yield stream
+    except OSError as error:
+        raise InputError(f"{name}: cannot read: {_why(error)}") from None
+    finally:
+        if path != STDIN:
+            stream.close()
+
+
+def _why(error: OSError) -> str:
+    return error.strerror or str(error)

@@ -3,11 +3,13 @@
 Stored times are ``datetime.isoformat()`` of an aware UTC datetime, so they
 sort correctly as text. Numbers are Unix epoch times: below 100,000,000,000
 they are seconds (every time before the year 5138), from there up milliseconds
-(every time after 1973-03-03).
+(every time after 1973-03-03). Text of ASCII digits is an epoch number too, so
+``"20240101"`` is a moment in 1970, not a date.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from tracsh.inputs.items import InputError, kind_of
@@ -17,6 +19,9 @@ MILLISECONDS_FROM = 100_000_000_000
 
 EXPLICIT = ("time", "timestamp")
 """Fields that give the event's time outright; the first present wins."""
+
+EPOCH_TEXT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+"""Text that is an epoch number: ASCII digits, a minus sign, a decimal point."""
 
 
 def utc_text(moment: datetime, zone: tzinfo = UTC) -> str:
@@ -43,33 +48,40 @@ def parse_time(value: object, field: str) -> datetime:
 
 
 def _from_text(text: str, field: str) -> datetime:
+    """ISO-8601 text, or text holding an epoch number (as some trackers send)."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        return _epoch_text(text, field)
+        moment = None
+    # Digits alone are an epoch number even where ISO's basic form reads a date;
+    # a usual ISO time has a "-", so only the rare rest pays for the check.
+    if moment is None or "-" not in text:
+        number = epoch_number(text)
+        if number is not None:
+            return from_epoch(number, field)
+    if moment is None:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise InputError(f'"{field}" is not an ISO-8601 time: "{shown}"')
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _epoch_text(text: str, field: str) -> datetime:
-    """Text that holds an epoch number, as sent by some trackers."""
-    try:
-        number = float(text)
-    except ValueError:
-        number = None
-    if number is None or not text.strip().replace(".", "", 1).isdigit():
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise InputError(f'"{field}" is not an ISO-8601 time: "{shown}"')
-    return from_epoch(number, field)
+def epoch_number(text: str) -> float | None:
+    """The number in ``text`` if it is one (EPOCH_TEXT, spaces around), else None."""
+    text = text.strip(" \t")
+    return float(text) if EPOCH_TEXT.fullmatch(text) else None
 
 
 def from_epoch(number: float, field: str) -> datetime:
     """The time ``number`` seconds (or milliseconds, when large) after 1970."""
-    seconds = number / 1000 if abs(number) >= MILLISECONDS_FROM else number
     try:
+        seconds = number / 1000 if abs(number) >= MILLISECONDS_FROM else number
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
+        shown = repr(number)
+        if len(shown) > 40:
+            shown = f"{shown[:12]}… ({len(shown.lstrip('-'))} digits)"
         raise InputError(
-            f'"{field}" is out of range as an epoch time: {number}'
+            f'"{field}" is out of range as an epoch time: {shown}'
         ) from None
 
 

@@ -9,11 +9,13 @@ need the whole rule set (duplicate ids, unknown segments) live in loader.py.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import Any
 
+import regex
+
 from tracsh.lang import nodes as n
+from tracsh.lang import values
 from tracsh.lang.errors import Diagnostic, diagnostic_at
 from tracsh.lang.functions import FUNCTIONS
 
@@ -56,9 +58,13 @@ class Checker:
         return self.diagnostics
 
     def check_form(self, form: Any) -> None:
-        """Check one rule, segment or journey."""
+        """Check one rule, segment, journey or rule test."""
         if isinstance(form, n.Journey):
             self.check_journey(form)
+            return
+        if isinstance(form, n.RuleTest):
+            for child in n.children(form):
+                self.check_tree(child)
             return
         self.check_tree(form.condition)
         for action in getattr(form, "actions", ()):
@@ -142,8 +148,8 @@ def _problems(node: Any) -> Iterator[tuple[Any, str]]:
         pattern = node.right
         if isinstance(pattern, n.Literal) and isinstance(pattern.value, str):
             try:
-                re.compile(pattern.value)
-            except re.error as err:
+                values.pattern(pattern.value)
+            except regex.error as err:
                 yield pattern, f"invalid regular expression after `matches`: {err}"
     elif isinstance(node, n.InList):
         options = node.options
@@ -155,14 +161,6 @@ def _problems(node: Any) -> Iterator[tuple[Any, str]]:
             (
                 f"this duration is longer than {MAX_DURATION // 86400 // 365:,} years, "
                 "the longest tracsh can add to a time"
-            ),
-        )
-    elif isinstance(node, n.Tql):
-        yield (
-            node,
-            (
-                "`tql` conditions need the Tracardi translator, which is not part of "
-                "this build; write the condition in tracsh's own language"
             ),
         )
 

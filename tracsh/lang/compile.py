@@ -12,7 +12,6 @@ reference evaluator does.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -176,9 +175,13 @@ class _Compiler:
         target = self.fresh()
         slow = f"arith({node.op!r}, {left}, {right}, rep)"
         if node.op in "+-*":
+            # Inline only where the result cannot leave 64 bits (values.INT_LIMIT).
+            bound = 2**31 if node.op == "*" else 2**62
+            small = f"-{bound} < {{0}} < {bound}"
             f.emit(
                 f"{target} = {left} {node.op} {right} if {left}.__class__ is int "
-                f"and {right}.__class__ is int else {slow}"
+                f"and {right}.__class__ is int and {small.format(left)} and "
+                f"{small.format(right)} else {slow}"
             )
         else:
             f.emit(f"{target} = {slow}")
@@ -277,13 +280,8 @@ class _Compiler:
         literal = node.right.value if isinstance(node.right, n.Literal) else None
         test = f"{left}.__class__ is str"
         if node.op == "matches":
-            slow = f"match({left}, {right}, rep)"
-            if isinstance(literal, str):
-                regex = self.constant(re.compile(literal))
-                return self._decide(
-                    f, f"{regex}.fullmatch({left}) is not None", slow, test
-                )
-            return self._decide(f, None, slow)
+            # Always through values.match: it stops a match that runs too long.
+            return self._decide(f, None, f"match({left}, {right}, rep)")
         slow = f"text_test({node.op!r}, {left}, {right}, rep)"
         if not isinstance(literal, str):
             return self._decide(f, None, slow)

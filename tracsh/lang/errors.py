@@ -43,21 +43,44 @@ class Diagnostic:
         return f"{self.header()}\n  {shown}\n  {caret}"
 
 
+SHOWN_WIDTH = 100
+"""The most characters of a source line an error shows; longer lines are cut."""
+
+
 def _caret_lines(source: str, column: int, end_column: int | None) -> tuple[str, str]:
     """The source line without its indentation, and a caret line under ``column``.
 
     Tabs before the fault are copied into the caret line so the caret stays
-    under the fault whatever the terminal's tab width.
+    under the fault whatever the terminal's tab width. A long line is cut to a
+    window around the fault, and characters a terminal would not show plainly
+    are shown as ``?``.
     """
     indent = len(source) - len(source.lstrip(" \t"))
     shown = source[indent:].rstrip()
-    start = max(column - 1 - indent, 0)
-    start = min(start, len(shown))
-    prefix = "".join("\t" if ch == "\t" else " " for ch in shown[:start])
+    start = min(max(column - 1 - indent, 0), len(shown))
     width = 1
     if end_column is not None and end_column - 1 - indent > start:
         width = min(end_column - 1 - indent, max(len(shown), start + 1)) - start
+    shown, start, width = _window(shown, start, width)
+    shown = "".join(ch if ch.isprintable() or ch == "\t" else "?" for ch in shown)
+    prefix = "".join("\t" if ch == "\t" else " " for ch in shown[:start])
     return shown, prefix + "^" + "~" * (width - 1)
+
+
+def _window(shown: str, start: int, width: int) -> tuple[str, int, int]:
+    """Cut ``shown`` to SHOWN_WIDTH characters around the fault, marking cuts with …."""
+    if len(shown) <= SHOWN_WIDTH:
+        return shown, start, width
+    left = max(0, min(start - SHOWN_WIDTH // 3, len(shown) - SHOWN_WIDTH))
+    cut = shown[left : left + SHOWN_WIDTH]
+    if left:
+        cut, start = "…" + cut[1:], start - left
+    else:
+        start = start - left
+    if left + SHOWN_WIDTH < len(shown):
+        cut = cut[:-1] + "…"
+    width = max(1, min(width, len(cut) - start))
+    return cut, start, width
 
 
 def diagnostic_at(

@@ -18,6 +18,7 @@ from tracsh.lang.check import check_file, check_node
 from tracsh.lang.compile import required_event_types
 from tracsh.lang.errors import Diagnostic, RuleError, diagnostic_at
 from tracsh.lang.parser import parse_condition, parse_expr, parse_file
+from tracsh.lang.tql import translate_tree
 
 RULE_SUFFIX = ".rules"
 
@@ -53,6 +54,16 @@ class LoadedJourney:
     line: int
 
 
+@dataclass(frozen=True)
+class LoadedTest:
+    """A rule test (``test "name"``) and where it came from; it never runs as a rule."""
+
+    name: str
+    node: n.RuleTest
+    path: str
+    line: int
+
+
 @dataclass
 class RuleSet:
     """Everything loaded from a set of rule files, in run order, with diagnostics."""
@@ -61,6 +72,8 @@ class RuleSet:
     """Priority descending, ties in load order (files by path, then position)."""
     segments: list[LoadedSegment] = field(default_factory=list)
     journeys: list[LoadedJourney] = field(default_factory=list)
+    tests: list[LoadedTest] = field(default_factory=list)
+    """Rule tests in load order, for ``tracsh test``; the engine never sees them."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     """Each loaded file's text by path, for displays that show rule source."""
@@ -140,6 +153,8 @@ def load_sources(sources: Iterable[tuple[str, str]]) -> RuleSet:
         except RuleError as err:
             ruleset.diagnostics.extend(err.diagnostics)
             continue
+        rule_file, problems = translate_tree(rule_file, text, path)
+        ruleset.diagnostics.extend(problems)
         ruleset.diagnostics.extend(check_file(rule_file, text))
         parsed.append((path, text, rule_file))
     ruleset.revision = digest.hexdigest()[:16]
@@ -178,6 +193,8 @@ def _identity(form: Any, path: str) -> tuple[str, str]:
         return _rule_id(form, path), "rule id"
     if isinstance(form, n.Segment):
         return form.name, "segment"
+    if isinstance(form, n.RuleTest):
+        return form.name, "test"
     return form.name, "journey"
 
 
@@ -187,6 +204,8 @@ def _add(ruleset: RuleSet, loaded: list, form: Any, name: str, path: str) -> Non
         loaded.append(LoadedRule(name, form, path, line, len(loaded)))
     elif isinstance(form, n.Segment):
         ruleset.segments.append(LoadedSegment(name, form, path, line))
+    elif isinstance(form, n.RuleTest):
+        ruleset.tests.append(LoadedTest(name, form, path, line))
     else:
         ruleset.journeys.append(LoadedJourney(name, form, path, line))
 
@@ -212,6 +231,7 @@ def _all_forms(ruleset: RuleSet) -> list[tuple[str, Any]]:
     forms: list[tuple[str, Any]] = [(r.path, r.node) for r in ruleset.rules]
     forms += [(s.path, s.node) for s in ruleset.segments]
     forms += [(j.path, j.node) for j in ruleset.journeys]
+    forms += [(t.path, t.node) for t in ruleset.tests]
     return forms
 
 
@@ -231,6 +251,9 @@ def _check_references(
         if isinstance(node, n.JourneyAction) and node.journey not in journeys:
             message = f'no journey "{node.journey}" is defined'
             ruleset.diagnostics.append(diagnostic_at(path, text, node.span, message))
+        if isinstance(node, n.ExpectRule) and ruleset.rule(node.rule) is None:
+            message = f'no rule "{node.rule}" is loaded; check the id (`tracsh check`)'
+            ruleset.diagnostics.append(diagnostic_at(path, text, node.span, message))
 
 
 def _check_cycles(ruleset: RuleSet) -> None:
@@ -246,13 +269,15 @@ def _check_cycles(ruleset: RuleSet) -> None:
             for node, _ in n.walk(rule.node)
             if isinstance(node, n.Emit) and node.delay is None and node.at is None
         }
+    # Index rules by the event types they accept, so only emitting rules cost.
+    accepting: dict[str, list[str]] = {}
+    for rule_id, accepted in types.items():
+        for event_type in accepted or ():
+            accepting.setdefault(event_type, []).append(rule_id)
     edges = {
-        rule_id: [
-            other
-            for other, accepted in types.items()
-            if accepted is not None and emitted & accepted
-        ]
+        rule_id: sorted({other for t in emitted for other in accepting.get(t, ())})
         for rule_id, emitted in emits.items()
+        if emitted
     }
     for cycle in _cycles(edges):
         rule = ruleset.rule(cycle[0])
@@ -304,7 +329,9 @@ def _cycles(edges: dict[str, list[str]]) -> list[list[str]]:
 
 def load_condition(text: str, path: str = "<input>") -> n.Condition:
     """Parse and check one condition; raises RuleError with every problem."""
-    node = parse_condition(text, path)
+    node, problems = translate_tree(parse_condition(text, path), text, path)
+    if problems:
+        raise RuleError(problems)
     problems = [d for d in check_node(node, text, path) if d.is_error]
     if problems:
         raise RuleError(problems)

@@ -67,7 +67,8 @@ class _Newlines:
             previous = token
             yield token
         if previous is not None and previous.type != "_NL":
-            yield Token.new_borrow_pos("_NL", "\n", previous)
+            # Empty, unlike a real newline: ``unfinished`` tells them apart.
+            yield Token.new_borrow_pos("_NL", "", previous)
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +102,25 @@ def parse_condition(text: str, path: str = "<input>") -> n.Condition:
 def parse_expr(text: str, path: str = "<input>") -> n.Expr:
     """Parse one value expression."""
     return _parse(text, path, "expr_input")
+
+
+def unfinished(text: str, start: str = "start") -> bool:
+    """Whether ``text`` fails to parse only because it stops too early.
+
+    The REPL asks, to decide between running the input and opening a new line:
+    a rule without its ``end`` is unfinished, a misspelt action is not.
+    """
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    try:
+        _lark().parse(text, start=start)
+    except UnexpectedEOF:
+        return True
+    except UnexpectedInput as err:
+        token = getattr(err, "token", None)
+        if token is None:
+            return False
+        return token.type == "$END" or (token.type == "_NL" and token.value == "")
+    return False
 
 
 def _parse(text: str, path: str, start: str) -> Any:
@@ -219,8 +239,10 @@ def _bad_character(err: UnexpectedCharacters, text: str, path: str) -> Diagnosti
         )
     elif char == "=" and text[err.pos_in_stream : err.pos_in_stream + 2] != "==":
         message = "`=` assigns a value; to compare, write `==`"
-    else:
+    elif char.isprintable():
         message = f"unexpected character `{char}`"
+    else:
+        message = f"unexpected character U+{ord(char):04X}, which rules cannot contain"
     span = n.Span(err.line, err.column, err.line, err.column + 1)
     return diagnostic_at(path, text, span, message)
 

@@ -7,6 +7,7 @@ transformer rather than raised, so one parse reports all of them.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -14,6 +15,7 @@ from lark import Token, Transformer, v_args
 
 from tracsh.lang import nodes as n
 from tracsh.lang.errors import Diagnostic, diagnostic_at
+from tracsh.lang.values import INT_LIMIT
 
 CONDITION_TYPES = (
     n.Compare, n.InList, n.TextTest, n.Between, n.Presence, n.InSegment, n.Truthy,
@@ -210,6 +212,98 @@ class ToNodes(Transformer):
         when = None if when is None else self.condition(when)
         return n.Step(unescape(name), tuple(actions), after, when, span=span_of(meta))
 
+    # --- rule tests ----------------------------------------------------------
+
+    def rule_test(self, meta, children):
+        self.form_size(meta, "test")
+        name, *items = children
+        setup = [item for item in items if isinstance(item, _Option)]
+        fields = self.rule_options(setup)
+        steps = tuple(item for item in items if not isinstance(item, _Option))
+        return n.RuleTest(unescape(name), steps, span=span_of(meta), **fields)
+
+    def test_profile(self, meta, children):
+        return _Option("profile", children[0], span_of(meta))
+
+    def test_session(self, meta, children):
+        return _Option("session", children[0], span_of(meta))
+
+    def test_source(self, meta, children):
+        return _Option("source", unescape(children[0]), span_of(meta))
+
+    def event_of_type(self, meta, children):
+        event_type, properties, after = children
+        return n.EventStep(
+            unescape(event_type), properties, None, after, span=span_of(meta)
+        )
+
+    def event_document(self, meta, children):
+        document, after = children
+        return n.EventStep(None, None, document, after, span=span_of(meta))
+
+    def expect_effect(self, meta, children):
+        negated, effect = children
+        if negated is not None and (effect.to is not None or effect.skipped):
+            self.error(
+                meta,
+                "`expect no send …` takes no `to` and no `skipped`; "
+                "name only the channel and template",
+            )
+        return n.ExpectEffect(
+            effect.kind,
+            effect.name,
+            negated is not None,
+            effect.to,
+            effect.skipped,
+            span=span_of(meta),
+        )
+
+    def effect_send(self, meta, children):
+        channel, name, to, skipped = children
+        to = None if to is None else self.value(to, "a recipient")
+        return n.ExpectEffect(channel, _name(name), False, to, skipped is not None)
+
+    def effect_webhook(self, meta, children):
+        return n.ExpectEffect("webhook", _name(children[0]))
+
+    def effect_message(self, meta, children):
+        return n.ExpectEffect("message", _name(children[0]))
+
+    def effect_widget(self, meta, children):
+        return n.ExpectEffect("widget", _name(children[0]))
+
+    def effect_emit(self, meta, children):
+        return n.ExpectEffect("emit", _name(children[0]))
+
+    def expect_rule(self, meta, children):
+        rule, (stat, op, count) = children
+        return n.ExpectRule(unescape(rule), stat, op, count, span=span_of(meta))
+
+    def outcome_fired(self, meta, children):
+        _fired, count, _times = children
+        return ("fired", ">=", 1) if count is None else ("fired", "==", int(count))
+
+    def outcome_not_fired(self, meta, children):
+        return ("fired", "==", 0)
+
+    def outcome_stat(self, meta, children):
+        stat, op, count = children
+        if str(stat) not in n.RULE_STATS:
+            close = difflib.get_close_matches(str(stat), n.RULE_STATS, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            self.error(
+                stat,
+                f"unknown rule statistic `{stat}`{hint} (statistics: "
+                + ", ".join(n.RULE_STATS)
+                + ")",
+                underline=True,
+            )
+        return (str(stat), str(op), int(count))
+
+    def expect_condition(self, meta, children):
+        condition = self.condition(children[0])
+        return n.ExpectCondition(condition, span=span_of(meta))
+
     # --- rule options --------------------------------------------------------
 
     def opt_priority(self, meta, children):
@@ -396,7 +490,8 @@ class ToNodes(Transformer):
         return n.Presence(operand, " ".join(test.split()), span=span_of(meta))
 
     def tql(self, meta, children):
-        return n.Tql(unescape(children[0]), span=span_of(meta))
+        # The string's own span, so a translation error can point inside it.
+        return n.Tql(unescape(children[0]), span=span_of(children[0]))
 
     # --- values ----------------------------------------------------------------
 
@@ -476,10 +571,19 @@ class ToNodes(Transformer):
         return n.Literal(unescape(children[0]), span=span_of(meta))
 
     def int(self, meta, children):
-        return n.Literal(int(children[0]), span=span_of(meta))
+        text = str(children[0])
+        value = int(text) if len(text) <= 19 else None
+        if value is None or value > INT_LIMIT:
+            self.error(children[0], f"this number is larger than {INT_LIMIT}", True)
+            value = 0
+        return n.Literal(value, span=span_of(meta))
 
     def decimal(self, meta, children):
-        return n.Literal(float(children[0]), span=span_of(meta))
+        value = float(children[0])
+        if value == float("inf"):
+            self.error(children[0], "this number is too large to use", True)
+            value = 0.0
+        return n.Literal(value, span=span_of(meta))
 
     def true(self, meta, children):
         return n.Literal(True, span=span_of(meta))
@@ -500,6 +604,10 @@ class ToNodes(Transformer):
 
     def make_duration(self, amount: str, unit: str, meta: Any) -> n.Duration:
         """A Duration of ``amount`` (int when written as one) ``unit``s."""
+        if len(amount) > 12:
+            # Any duration this long is over the checker's limit anyway.
+            self.error(meta, "this duration is too long to use")
+            amount = "0"
         number: int | float = float(amount) if "." in amount else int(amount)
         if unit == "year":
             number, unit = number * DAYS_PER_YEAR, "day"
@@ -518,10 +626,16 @@ class ToNodes(Transformer):
         return n.Path(str(root), keys, span=span_of(meta))
 
 
+def _name(token: Token | None) -> str | None:
+    """The text of an optional quoted name, or None when it was left out."""
+    return None if token is None else unescape(token)
+
+
 def _path_part(token: Token) -> str | int:
     """One key of a path: a name, a quoted key, or a list index."""
     if token.type == "STRING":
         return unescape(token)
     if token.type == "INT":
-        return int(token)
+        # An index past any list a document can hold is simply never found.
+        return int(token) if len(token) <= 18 else 10**18
     return str(token)

@@ -16,14 +16,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+import regex
+
 from tracsh.lang.scope import MISSING, Report, Truth
 
 NUMBER_TYPES = (int, float)
 """The number classes; bool is excluded by comparing classes, never isinstance."""
 
 _ISO = re.compile(
-    r"\d{4}-\d{2}-\d{2}"
-    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
 
 
@@ -239,38 +242,52 @@ def text_test(op: str, left: Any, right: Any, report: Report) -> Truth:
     return left.startswith(right) if op == "starts with" else left.endswith(right)
 
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+MATCH_SECONDS = 0.1
+"""How long one ``matches`` test may run before it counts as an error.
+
+Patterns are run by the ``regex`` module, which can stop a match that
+backtracks without end (``([a-z]+)+@`` on a long text); Python's ``re`` cannot.
+"""
+
+_PATTERNS: dict[str, regex.Pattern[str]] = {}
 
 
-def pattern(text: str) -> re.Pattern[str]:
-    """The compiled regular expression for ``text`` (cached); raises re.error."""
+def pattern(text: str) -> regex.Pattern[str]:
+    """The compiled regular expression for ``text`` (cached); raises regex.error."""
     found = _PATTERNS.get(text)
     if found is None:
         with warnings.catch_warnings():
-            # Patterns from documents may trip re's FutureWarnings; they still work.
+            # Patterns from documents may trip FutureWarnings; they still work.
             warnings.simplefilter("ignore", FutureWarning)
-            found = re.compile(text)
+            found = regex.compile(text)
         if len(_PATTERNS) < 1024:
             _PATTERNS[text] = found
     return found
 
 
-def match(value: Any, regex: Any, report: Report) -> Truth:
-    """``value matches regex``: the whole text must match (``re.fullmatch``)."""
-    if absent(value) or absent(regex):
+def match(value: Any, text: Any, report: Report) -> Truth:
+    """``value matches text``: the whole value must match (a full match)."""
+    if absent(value) or absent(text):
         return None
-    if not isinstance(regex, str):
-        report.warn(f"`matches` needs a text pattern, got a {kind(regex)}")
+    if not isinstance(text, str):
+        report.warn(f"`matches` needs a text pattern, got a {kind(text)}")
         return None
     if not isinstance(value, str):
         report.warn(f"`matches` needs text on its left, got a {kind(value)}")
         return None
     try:
-        compiled = pattern(regex)
-    except re.error as err:
-        report.error(f"invalid regular expression {regex!r}: {err}")
+        compiled = pattern(text)
+    except regex.error as err:
+        report.error(f"invalid regular expression {text!r}: {err}")
         return None
-    return compiled.fullmatch(value) is not None
+    try:
+        return compiled.fullmatch(value, timeout=MATCH_SECONDS) is not None
+    except TimeoutError:
+        report.error(
+            f"the regular expression {text[:40]!r} took over {MATCH_SECONDS} s "
+            "on one value; simplify it (nested repeats backtrack without end)"
+        )
+        return None
 
 
 def between(value: Any, low: Any, high: Any, report: Report) -> Truth:
@@ -328,11 +345,18 @@ def in_segment(profile: Any, name: str) -> bool:
 # --- arithmetic ---------------------------------------------------------------
 
 
+INT_LIMIT = 2**63 - 1
+"""Integers that arithmetic produces stay within 64 bits, as SQLite's do."""
+
+
 def _number_result(value: float | int, report: Report) -> Any:
-    if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
-        report.error("the arithmetic overflowed")
-        return MISSING
-    return value
+    if value.__class__ is int:
+        if -INT_LIMIT - 1 <= value <= INT_LIMIT:
+            return value
+    elif value == value and value not in (_INF, -_INF):
+        return value
+    report.error("the arithmetic overflowed")
+    return MISSING
 
 
 _INF = float("inf")
@@ -343,7 +367,7 @@ def _divide(a: Any, b: Any, report: Report) -> Any:
         report.error("division by zero")
         return MISSING
     if a.__class__ is int and b.__class__ is int and a % b == 0:
-        return a // b
+        return _number_result(a // b, report)
     return _number_result(a / b, report)
 
 
@@ -431,8 +455,8 @@ def negative(value: Any, report: Report) -> Any:
 # --- conversions used by functions --------------------------------------------
 
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 """Numbers as text: digits, an optional point and exponent; no ``_``, inf or NaN."""
 
 
@@ -445,6 +469,9 @@ def to_number(value: Any, report: Report) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if _INTEGER.fullmatch(text):
+            if len(text) > 4000:
+                report.error(f"number() of a text of {len(text)} digits is too large")
+                return MISSING
             return int(text)
         if _DECIMAL.fullmatch(text):
             found = float(text)

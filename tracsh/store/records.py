@@ -7,6 +7,7 @@ the outbox, and ``tracsh stats`` / ``tracsh outbox`` read them back.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -47,13 +48,15 @@ _STAT_FIELDS = ("evaluations", "matches", "errors", "type_warnings", "time_ns")
 
 _ADD_RULE_STATS = (
     "INSERT INTO rule_stats (rule_id, evaluations, matches, errors, type_warnings, "
-    "time_ns, last_fired) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_id) DO UPDATE "
+    "time_ns, last_fired, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (rule_id) DO UPDATE "
     "SET evaluations = evaluations + excluded.evaluations, "
     "matches = matches + excluded.matches, errors = errors + excluded.errors, "
     "type_warnings = type_warnings + excluded.type_warnings, "
     "time_ns = time_ns + excluded.time_ns, "
     "last_fired = coalesce(max(last_fired, excluded.last_fired), last_fired, "
-    "excluded.last_fired)"
+    "excluded.last_fired), "
+    "last_error = coalesce(excluded.last_error, last_error)"
 )
 _SET_FIRED = (
     "INSERT INTO rule_fired (rule_id, scope, scope_id, time) VALUES (?, ?, ?, ?) "
@@ -176,15 +179,20 @@ class RecordsMixin:
         reason: str,
         raw: str,
         received: str | None = None,
-    ) -> int:
-        """Record input that was refused: where it came from, why, and its text."""
+    ) -> int | None:
+        """Record input that was refused: where it came from, why, and its text.
+
+        The same refusal (source, line and text) is recorded once, so replaying
+        a file again adds no rejects; returns None when it was already there.
+        """
         self._writable()
+        key = hashlib.sha256(f"{source}\x1f{line}\x1f{raw}".encode()).hexdigest()
         cursor = self._run(
-            "INSERT INTO rejects (source, line, reason, raw, received) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (source, line, reason, raw, received or utc_now()),
+            "INSERT INTO rejects (source, line, reason, raw, received, key) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (source, line, reason, raw, received or utc_now(), key),
         )
-        return cursor.lastrowid
+        return cursor.lastrowid if cursor.rowcount > 0 else None
 
     def rejects(
         self, source: str | None = None, limit: int | None = None
@@ -207,7 +215,8 @@ class RecordsMixin:
         """Add counters to each rule's stored totals: ``{rule_id: {field: n}}``.
 
         Fields are evaluations, matches, errors, type_warnings and time_ns (a
-        missing one adds 0); ``last_fired`` keeps the later of stored and given.
+        missing one adds 0); ``last_fired`` keeps the later of stored and given;
+        ``last_error`` (text) replaces the stored one when given.
         """
         self._writable()
         params = [
@@ -220,13 +229,18 @@ class RecordsMixin:
     @staticmethod
     def _stat_params(rule_id: str, counters: Mapping[str, Any]) -> tuple:
         """One rule's counters as the upsert's parameters, refusing unknown names."""
-        unknown = sorted(set(counters) - {*_STAT_FIELDS, "last_fired"})
+        unknown = sorted(set(counters) - {*_STAT_FIELDS, "last_fired", "last_error"})
         if unknown:
             raise StoreError(
                 f"rule {rule_id}: unknown statistic(s) {', '.join(unknown)}"
             )
         numbers = tuple(int(counters.get(name, 0)) for name in _STAT_FIELDS)
-        return (rule_id, *numbers, counters.get("last_fired"))
+        return (
+            rule_id,
+            *numbers,
+            counters.get("last_fired"),
+            counters.get("last_error"),
+        )
 
     def rule_stats(self) -> list[dict]:
         """Every rule's stored statistics, by rule id."""

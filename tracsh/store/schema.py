@@ -24,6 +24,10 @@ TABLES = (
     "rejects",
     "rule_stats",
     "rule_fired",
+    "delivery_attempts",
+    "endpoints",
+    "enricher_cache",
+    "timers",
 )
 """Every table the store owns, in creation order."""
 
@@ -129,6 +133,66 @@ def _create_indexes(db: sqlite_utils.Database) -> None:
         db[table].create_index(columns, index_name=name, if_not_exists=True)
 
 
+_V3_DELIVERY = """
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    outbox_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    status TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS delivery_attempts_outbox
+    ON delivery_attempts (outbox_id, attempt);
+CREATE TABLE IF NOT EXISTS endpoints (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    updated TEXT,
+    PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS enricher_cache (
+    enricher TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    expires TEXT NOT NULL,
+    PRIMARY KEY (enricher, key)
+) WITHOUT ROWID;
+"""
+
+
+def _create_delivery_tables(db: sqlite_utils.Database) -> None:
+    """v4: delivery bookkeeping (self-contained: it only creates new tables)."""
+    for statement in _V3_DELIVERY.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_V5_TIMERS = """
+CREATE TABLE IF NOT EXISTS timers (
+    key TEXT PRIMARY KEY,
+    due TEXT NOT NULL,
+    profile_id TEXT,
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    created TEXT
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due, key);
+CREATE INDEX IF NOT EXISTS timers_profile ON timers (profile_id);
+"""
+
+
+def _create_timers(db: sqlite_utils.Database) -> None:
+    """v5: timers, the internal events that fall due later (journey steps and
+    ``emit … in/at``). Self-contained: it only adds the table and its indexes."""
+    for statement in _V5_TIMERS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step: the version it produces, what it does, and the function."""
@@ -138,9 +202,33 @@ class Migration:
     apply: Callable[[sqlite_utils.Database], None]
 
 
+def _errors_and_reject_keys(db: sqlite_utils.Database) -> None:
+    """v3: each rule's last error text; rejects keyed so a replay adds none twice.
+
+    Self-contained: it only adds a column to rule_stats and a keyed column with
+    its unique index to rejects (existing rejects keep a null key).
+    """
+    db.execute("ALTER TABLE rule_stats ADD COLUMN last_error TEXT")
+    db.execute("ALTER TABLE rejects ADD COLUMN key TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS rejects_key ON rejects (key)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create the tables", _create_tables),
     Migration(2, "index events, outbox, sessions and aliases", _create_indexes),
+    Migration(3, "keep rules' last errors; key rejects", _errors_and_reject_keys),
+    Migration(
+        4,
+        "delivery attempts, disabled endpoints and the enricher cache "
+        "(new tables only; safe to renumber)",
+        _create_delivery_tables,
+    ),
+    Migration(
+        5,
+        "timers for journey steps and scheduled events "
+        "(a new table only; safe to renumber)",
+        _create_timers,
+    ),
 )
 """Every migration in order; the last one's version is the code's schema version."""
 
@@ -161,7 +249,13 @@ def current_version(db: sqlite_utils.Database) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
         raise StoreError("the meta table has no schema_version; not a tracsh database")
-    return int(row[0])
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        raise StoreError(
+            f"the schema_version in meta is {row[0]!r}, not a number; "
+            "the file is damaged or not a tracsh database"
+        ) from None
 
 
 def pending(version: int) -> list[Migration]:

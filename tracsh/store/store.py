@@ -17,10 +17,15 @@ from typing import Any
 
 import sqlite_utils
 
+from tracsh.lang.sql.functions import install_functions
 from tracsh.store import schema
+from tracsh.store.deliveries import DeliveryMixin
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
+from tracsh.store.journeys import JourneysMixin
+from tracsh.store.people import PeopleMixin
 from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
+from tracsh.store.timers import TimersMixin
 
 Tracer = Callable[[str, Any], None]
 """Called with each SQL statement and its parameters before it runs."""
@@ -99,7 +104,7 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin):
+class Store(RecordsMixin, DeliveryMixin, TimersMixin, PeopleMixin, JourneysMixin):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
@@ -153,21 +158,23 @@ class Store(RecordsMixin):
             raise StoreError(
                 f'synchronous: expected "normal" or "full", got {synchronous!r}'
             )
+        # Conditions written as SQL (tracsh.lang.sql) call these functions.
+        install_functions(self.conn)
         if self.readonly:
             self._run("PRAGMA query_only = ON")
             self._check_readonly_schema()
             return
-        # WAL lets a read-only watcher read while the engine writes; with WAL,
-        # synchronous=NORMAL syncs only at checkpoints: a power cut may lose the
-        # last commits but never corrupts the file, and a crash of the process
-        # alone loses nothing. "full" syncs on every commit instead.
-        self._run("PRAGMA journal_mode = WAL")
-        self._run(f"PRAGMA synchronous = {synchronous.upper()}")
         try:
+            # WAL lets a read-only watcher read while the engine writes; with
+            # WAL, synchronous=NORMAL syncs only at checkpoints: a power cut may
+            # lose the last commits but never corrupts the file, and a crash of
+            # the process alone loses nothing. "full" syncs on every commit.
+            self._run("PRAGMA journal_mode = WAL")
+            self._run(f"PRAGMA synchronous = {synchronous.upper()}")
             schema.migrate(self.db)
         except sqlite3.DatabaseError as err:
             raise StoreError(
-                f"{self.path}: cannot prepare the database: {err}"
+                f"{self.path}: cannot use this file as a tracsh database: {err}"
             ) from err
 
     def _check_readonly_schema(self) -> None:
@@ -492,6 +499,7 @@ class Store(RecordsMixin):
             "rejects": self._count("rejects"),
             "outbox": self._count("outbox"),
             "rules": self._count("rule_stats"),
+            "timers": self._count("timers"),
         }
         for status in OUTBOX_STATUSES:
             figures[f"outbox_{status}"] = 0

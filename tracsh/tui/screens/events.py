@@ -36,7 +36,8 @@ class EventsScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self._detail_timer = None
-        self._detailed: Seen | None = None
+        self.detailed: Seen | None = None
+        """The event the right side shows (it may lag the cursor while following)."""
 
     def compose_body(self) -> ComposeResult:
         """Filter box over the stream, the detail on the right."""
@@ -148,9 +149,9 @@ class EventsScreen(ConsoleScreen):
 
     def show_detail(self, seen: Seen | None) -> None:
         """Render one event, its outcome and what it queued on the right."""
-        if seen is self._detailed and seen is not None:
+        if seen is self.detailed and seen is not None:
             return
-        self._detailed = seen
+        self.detailed = seen
         target = self.query_one("#event-detail", Static)
         if seen is None:
             target.update("no events yet")

@@ -1,0 +1,88 @@
+"""Mistakes a user can make on the command line: one clear line, no traceback."""
+
+import json
+
+import pytest
+
+from tracsh.cli.main import main
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules/a.rules").write_text(
+        'when event.type == "buy" and 1 / event.properties.n > 1 '
+        "then increment profile.counters.buys\n"
+    )
+    (tmp_path / "e.ndjson").write_text(
+        '{"type": "buy", "id": "a", "properties": {"n": 0}}\n'
+        '{"type": "buy", "id": "b", "time": "[/oops] [bold]x[/bold]"}\n'
+        '{"type": "buy", "id": "c", "time": "\\u001b]0;pwned\\u0007"}\n'
+    )
+    return tmp_path
+
+
+CASES = [
+    (["replay", "."], ". is a directory; give the event files inside it"),
+    (["replay", "nope.ndjson"], "no such file: nope.ndjson"),
+    (["replay", "e.ndjson", "--map", "m.toml"], "--map applies to CSV input only"),
+    (
+        ["replay", "e.ndjson", "--format", "json", "--map", "m.toml"],
+        "--map applies to CSV input only, not --format json",
+    ),
+    (["replay", "e.ndjson", "--db", "garbage.db"], "cannot use this file as a tracsh"),
+    (["stats", "--db", "absent.db"], "no database at absent.db"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), CASES, ids=lambda v: str(v)[:40])
+def test_mistakes_get_one_clear_line(project, capsys, argv, message):
+    (project / "garbage.db").write_text("not sqlite at all\n")
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 1
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["replay", "e.ndjson", "--batch", "0"],
+        ["outbox", "--limit", "99999999999999999999"],
+        ["outbox", "--status", "bogus"],
+    ],
+)
+def test_bad_option_values_are_usage_errors(project, capsys, argv):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_debug_is_accepted_after_the_command(project, capsys):
+    assert main(["replay", "e.ndjson", "--json", "--debug"]) == 0
+    assert json.loads(capsys.readouterr().out)["events"]["accepted"] == 1
+
+
+def test_event_text_is_shown_literally_never_as_markup_or_escapes(project, capsys):
+    assert main(["replay", "e.ndjson"]) == 0
+    summary = capsys.readouterr().out
+    assert "\x1b" not in summary and "\\x1b]0;pwned\\x07" in summary
+    assert "1 condition error(s)" in summary
+    assert main(["rejects"]) == 0
+    table = capsys.readouterr().out
+    assert "[/oops] [bold]x[/bold]" in table
+    assert "\x1b" not in table and "\\x1b]0;pwned\\x07" in table
+    assert main(["stats", "--json"]) == 0
+    (rule,) = json.loads(capsys.readouterr().out)["rules"]
+    assert rule["errors"] == 1 and rule["last_error"] == "division by zero"
+
+
+def test_replaying_again_adds_no_rejects(project, capsys):
+    main(["replay", "e.ndjson"])
+    main(["replay", "e.ndjson"])
+    capsys.readouterr()
+    assert main(["rejects", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2

@@ -1,0 +1,164 @@
+"""What the prompt knows about its input: kind, completeness, first error, colours,
+and what Tab offers. No terminal: the lexer, validator and completer are called
+the way prompt_toolkit calls them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.document import Document
+from prompt_toolkit.validation import ValidationError
+
+from tracsh.config import load_config
+from tracsh.engine.pipeline import Engine
+from tracsh.engine.rulebook import build_rulebook
+from tracsh.lang.loader import load_sources
+from tracsh.repl.completer import RuleCompleter, completions
+from tracsh.repl.entry import read
+from tracsh.repl.keys import indent_after
+from tracsh.repl.lexer import RuleLexer, classes
+from tracsh.repl.validator import RuleValidator
+from tracsh.repl.workspace import Workspace
+from tracsh.store import Store
+
+ENTRIES = [
+    ("", "empty", True, None),
+    (".help", "command", True, None),
+    ("quit", "command", True, None),
+    ('.event {"type": "x",', "command", False, None),
+    ('.event {"type": "x"}', "command", True, None),
+    ("profile.visits > 3", "condition", True, None),
+    ("profile.visits >", "condition", False, None),
+    ("profile.visits = 3", "condition", True, (1, 16)),
+    ('rule "a"', "forms", False, None),
+    ('rule "a"\n  when event.type == "x"\n  then\n    stop', "forms", False, None),
+    ('rule "a"\n  when event.type == "x"\n  then\n    stop\nend', "forms", True, None),
+    ('rule "a"\n  when event.type == "x"\n  then\n    sned email "y"', "forms", True,
+     (4, 5)),
+    ('when event.type == "x"', "forms", False, None),
+    ('when event.type == "x"\nthen stop', "forms", True, None),
+    ('when lowr(event.type) == "x" then stop', "forms", True, (1, 6)),
+    ('test "t"\n  event "x"\n  expect rule "nope" fired\nend', "forms", True, (3, 3)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "kind", "complete", "error"), ENTRIES)
+def test_entry(text, kind, complete, error):
+    entry = read(text)
+    assert (entry.kind, entry.complete) == (kind, complete)
+    found = None if entry.error is None else (entry.error.line, entry.error.column)
+    assert found == error
+
+
+def test_the_validator_puts_the_cursor_on_the_mistake():
+    text = 'rule "a"\n  when event.type == "x"\n  then\n    sned email "y"'
+    with pytest.raises(ValidationError) as caught:
+        RuleValidator().validate(Document(text))
+    assert text[caught.value.cursor_position :].startswith("sned")
+    assert "unknown action `sned`" in caught.value.message
+
+
+def test_an_unfinished_input_is_no_mistake():
+    RuleValidator().validate(Document('rule "a"\n  when event.type =='))
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "style"),
+    [
+        ('rule "a"', "rule", "keyword"),
+        ('rule "a"', '"a"', "string"),
+        ("event.properties.count > 3", "event", "root"),
+        ("event.properties.count > 3", "count", "field"),
+        ("event.properties.count > 3", ">", "operator"),
+        ("event.properties.count > 3", "3", "number"),
+        ("lower(profile.x) == 'a'", "lower", "function"),
+        ('when true then send email "x"', "send", "action"),
+        ("now - 7 days > event.time  # why", "# why", "comment"),
+        ("now - 7 days > event.time", "days", "keyword"),
+        ('when event.type == "x" then sned email "y"', "sned", "error"),
+        ('when event.type == "x then stop', '"x then stop', "error"),
+        (".load rules/", ".load", "command"),
+    ],
+)
+def test_highlighting(text, word, style):
+    start = text.index(word)
+    assert set(classes(text)[start : start + len(word)]) == {style}
+
+
+def test_the_lexer_hands_prompt_toolkit_styled_lines():
+    lines = RuleLexer().lex_document(Document('rule "a"\n  when true'))
+    assert lines(0) == [("class:keyword", "rule"), ("", " "), ("class:string", '"a"')]
+    assert lines(1)[-1] == ("class:keyword", "true")
+
+
+@pytest.mark.parametrize(
+    ("text", "indent"),
+    [('rule "a"', "  "), ("  when x", "  "), ("  then", "    "), ("    stop", "    ")],
+)
+def test_indentation_after_enter(text, indent):
+    assert indent_after(text) == indent
+
+
+# --- completion -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A project with rules, a template and a database holding a few events."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "thanks.email.j2").write_text("subject: hi\nhello")
+    (tmp_path / "tracsh.toml").write_text('[webhooks.crm]\nurl = "https://c.test/h"\n')
+    rules = 'rule "vip"\n  when event.type == "purchase"\n  then\n'
+    rules += '    add segment "vip"\nend\n'
+    rules += 'segment "big" when profile.traits.ltv > 100\n'
+    (tmp_path / "a.rules").write_text(rules)
+    db = tmp_path / "tracsh.db"
+    with Store.open(db) as store:
+        book = build_rulebook(load_sources([("a.rules", rules)]))
+        events = [
+            {"id": f"e{i}", "type": "purchase", "time": "2024-05-01T10:00:00Z",
+             "received": "2024-05-01T10:00:00Z", "source": {"id": "web"},
+             "session": {"id": "s1"}, "profile": {"id": "p1"},
+             "properties": {"total": i, "order id": "A"}, "context": {}, "tags": []}
+            for i in range(3)
+        ]  # fmt: skip
+        Engine(store, book).process_batch(events)
+    config = load_config(tmp_path / "tracsh.toml")
+    space = Workspace(config, db)
+    space.load([tmp_path / "a.rules"])
+    yield space
+    space.close()
+
+
+def offered(workspace: Workspace, text: str) -> list[str]:
+    return [c.text for c in completions(RuleCompleter(workspace), text)]
+
+
+def test_field_paths_come_from_the_store_most_frequent_first(workspace):
+    found = offered(workspace, "event.properties.")
+    assert found[:2] == ["event.properties.total", 'event.properties["order id"]']
+
+
+def test_profile_fields(workspace):
+    assert "profile.segments" in offered(workspace, "when profile.seg")
+
+
+def test_keywords_actions_and_functions(workspace):
+    assert "then" in offered(workspace, 'when event.type == "x" th')
+    assert "send email" in offered(workspace, "when true then se")
+    assert "lower(" in offered(workspace, "when low")
+
+
+def test_template_segment_rule_and_webhook_names(workspace):
+    assert offered(workspace, 'when true then send email "th') == ['thanks"']
+    assert offered(workspace, 'when profile in segment "') == ['big"', 'vip"']
+    assert offered(workspace, 'test "t"\n  expect rule "v') == ['vip"']
+    assert offered(workspace, 'when true then call webhook "') == ['crm"']
+
+
+def test_commands_and_their_arguments(workspace):
+    assert ".fire" in offered(workspace, ".f")
+    assert offered(workspace, ".show v") == ["vip"]
+    assert offered(workspace, ".profile p") == ["p1"]
+    assert offered(workspace, ".event e")[:1] == ["e2"]

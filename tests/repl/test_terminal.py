@@ -1,0 +1,146 @@
+"""The real REPL in a pseudo-terminal, driven as a person would drive it.
+
+``tracsh`` runs with no arguments in a project made in tmp_path; pexpect types
+and reads the screen. Every command runs at least once, a multi-line rule with
+a mistake is fixed in place before it is accepted, and Tab completes a field
+path learned from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tracsh.engine.pipeline import Engine
+from tracsh.engine.rulebook import build_rulebook
+from tracsh.lang.loader import load_sources
+from tracsh.store import Store
+
+RULES = """\
+rule "count"
+  when event.type == "purchase"
+  then
+    increment profile.counters.purchases
+end
+
+test "counts"
+  event "purchase"
+  expect profile.counters.purchases == 1
+end
+"""
+PROMPT = "tracsh> "
+END_OF_LINE = "\x05"
+"""Ctrl-E: the end of the line, in prompt_toolkit's Emacs keys."""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "shop.rules").write_text(RULES)
+    with Store.open(tmp_path / "tracsh.db") as store:
+        book = build_rulebook(load_sources([("shop.rules", RULES)]))
+        event = {
+            "id": "e1", "type": "purchase", "time": "2024-05-01T10:00:00Z",
+            "received": "2024-05-01T10:00:00Z", "source": {"id": "web"},
+            "session": {"id": "s1"}, "profile": {"id": "p1"},
+            "properties": {"total": 120}, "context": {}, "tags": [],
+        }  # fmt: skip
+        Engine(store, book).process_batch([event])
+    return tmp_path
+
+
+@pytest.fixture
+def repl(project: Path):
+    env = dict(os.environ)
+    env.update(
+        XDG_STATE_HOME=str(project / "state"),
+        TERM="xterm-256color",
+        PROMPT_TOOLKIT_NO_CPR="1",
+        COLUMNS="120",
+        LINES="40",
+    )
+    script = Path(sys.executable).parent / "tracsh"
+    child = pexpect.spawn(
+        str(script), [], cwd=str(project), env=env, encoding="utf-8",
+        dimensions=(40, 120), timeout=15,
+    )  # fmt: skip
+    child.expect_exact(PROMPT)
+    yield child
+    if child.isalive():
+        child.sendcontrol("d")
+        child.expect(pexpect.EOF)
+
+
+def ask(child, line: str, *answers: str) -> None:
+    """Type a line, press Enter, wait for each answer and the next prompt."""
+    child.send(line + "\r")
+    for answer in answers:
+        child.expect_exact(answer)
+    child.expect_exact(PROMPT)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_command_once(repl, project):
+    before = digest(project / "tracsh.db")
+    ask(repl, ".help", ".fire", ".save FILE", "Ctrl-D on an empty line quits")
+    ask(repl, ".load rules", "1 rules, 0 segments, 0 journeys, 1 tests")
+    ask(repl, ".rules", "count")
+    ask(repl, ".show count", "increment profile.counters.purchases")
+    ask(repl, ".profile p1", "profile set: p1", "session set: s1")
+    ask(repl, ".session s1", "session set (stored s1)")
+    ask(repl, '.event {"type": "purchase", "properties": {"total": 5}}', "event set")
+    ask(repl, ".eval profile.visits > 0", "true")
+    ask(repl, ".explain profile.age != 10", "profile.age is missing")
+    ask(repl, ".fire", "nothing is written", "profile.counters.purchases: 1 -> 2")
+    ask(repl, ".why count", '"purchase" == "purchase"')
+    ask(repl, ".test", "PASS  counts")
+    ask(repl, ".stats", "count")
+    ask(repl, 'when event.type == "x" then stop', "added one-line rule typed:1")
+    ask(repl, ".save rules/typed.rules", "saved 1 form(s) to rules/typed.rules")
+    repl.send(".quit\r")
+    repl.expect(pexpect.EOF)
+    assert (
+        'when event.type == "x" then stop'
+        in (project / "rules/typed.rules").read_text()
+    )
+    assert digest(project / "tracsh.db") == before
+    assert (project / "state" / "tracsh" / "history").read_text().count(".fire") == 1
+
+
+def test_a_multi_line_rule_with_a_mistake_fixed_in_place(repl):
+    repl.send('rule "big order"\r')
+    repl.send('when event.type == "purchase" and event.properties.total > 100\r')
+    repl.send("then\r")
+    repl.send('sned email "big"\r')
+    repl.expect_exact("unknown action `sned`; did you mean `send`?")
+    # The validator put the cursor on the mistake: replace the word there.
+    repl.send("\x1b[3~" * 4 + "send")
+    repl.send(END_OF_LINE + "\r")
+    repl.send("end\r")
+    repl.expect_exact('added rule "big order"')
+    repl.expect_exact(PROMPT)
+    ask(repl, ".rules big", "big order")
+
+
+def test_tab_completes_a_stored_field_path(repl):
+    repl.send("event.properties.to\t")
+    repl.send(" > 100\r")
+    repl.expect_exact("event.properties.total > 100")
+    repl.expect_exact(PROMPT)
+
+
+def test_an_error_is_shown_with_a_caret_and_no_traceback(repl):
+    ask(repl, ".event nobody", 'error: no stored event "nobody"')
+    repl.send('when event.type == "x" then set event.a = 1\r')
+    repl.expect_exact("cannot set event.*")
+    repl.send("\x03")
+    repl.expect_exact(PROMPT)
+    assert "Traceback" not in repl.before

@@ -1,0 +1,78 @@
+"""What authoring tools read from a store: field paths in use, recent ids, one event.
+
+The REPL completes field paths from what stored events, profiles and sessions
+actually hold, most frequent first, and picks documents by id. Only the newest
+rows are sampled, so a large database answers as fast as a small one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+SAMPLE = 2000
+"""How many of the newest rows of each table are looked at for field paths."""
+
+_TABLES = {
+    "event": "SELECT doc FROM events ORDER BY seq DESC LIMIT ?",
+    "profile": "SELECT doc FROM profiles ORDER BY updated DESC LIMIT ?",
+    "session": "SELECT doc FROM sessions ORDER BY last_seen DESC LIMIT ?",
+}
+_INDEX = re.compile(r"\[\d+\]")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def field_paths(store: Any, sample: int = SAMPLE) -> list[tuple[str, int]]:
+    """``(path, documents holding it)`` for every field path, most frequent first.
+
+    Paths are written as rules write them (``event.properties.total``); list
+    elements appear once, as ``[0]``.
+    """
+    counts: Counter[str] = Counter()
+    for root, sql in _TABLES.items():
+        query = (
+            f"SELECT fullkey, count(*) FROM ({sql}) AS d, json_tree(d.doc) "
+            "WHERE fullkey != '$' GROUP BY fullkey"
+        )
+        for key, count in store.conn.execute(query, (sample,)):
+            path = _written(root, _INDEX.sub("[0]", key))
+            if path is not None:
+                counts[path] += count
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _written(root: str, key: str) -> str | None:
+    """``$.properties."order id"`` as ``event.properties["order id"]``."""
+    out = root
+    for part in re.findall(r'\.("(?:[^"\\]|\\.)*"|[^.\[]+)|(\[\d+\])', key):
+        name, index = part
+        if name.startswith('"'):
+            # SQLite quotes any key that is not plain letters and digits.
+            name = json.loads(name)
+        if index:
+            out += index
+        elif _NAME.fullmatch(name):
+            out += f".{name}"
+        else:
+            out += f"[{json.dumps(name)}]"
+    return out
+
+
+def recent_ids(store: Any, kind: str, limit: int = 200) -> list[str]:
+    """The newest ids of ``event``, ``profile`` or ``session`` documents."""
+    queries = {
+        "event": "SELECT id FROM events ORDER BY seq DESC LIMIT ?",
+        "profile": "SELECT id FROM profiles ORDER BY updated DESC LIMIT ?",
+        "session": "SELECT id FROM sessions ORDER BY last_seen DESC LIMIT ?",
+    }
+    return [row[0] for row in store.conn.execute(queries[kind], (limit,))]
+
+
+def event_by_id(store: Any, event_id: str) -> dict | None:
+    """The stored event with this id, or None."""
+    row = store.conn.execute(
+        "SELECT doc FROM events WHERE id = ?", (event_id,)
+    ).fetchone()
+    return json.loads(row[0]) if row else None
