@@ -223,3 +223,14 @@ async def test_a_failing_worker_shows_a_panel_and_the_console_goes_on(shop):
         assert app.screen.AREA == "rules"
         assert app.feed_text.startswith("feed stopped on an error")
         assert any("cannot read" in line for line in app.log_lines)
+
+
+async def test_events_are_shown_once_however_screens_switch(shop):
+    app = console(shop, replay=replay_file(shop, 400), speed=200)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        for key in "3232":
+            await pilot.press(key)
+        await replay_done(pilot)
+        numbers = [seen.number for seen in app.screen.stream.view]
+        assert numbers == sorted(set(numbers)) and len(numbers) == 400

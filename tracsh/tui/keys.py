@@ -72,7 +72,12 @@ def _b(id: str, key: str, action: str, label: str, description: str, **extra):
 REGISTRY: tuple[KeyBinding, ...] = (
     # Global keys, bound on the app.
     _b(
-        "console.dashboard", "1", "show('dashboard')", "dashboard", "show the dashboard"
+        "console.dashboard",
+        "1",
+        "show('dashboard')",
+        "dashboard",
+        "show the dashboard",
+        show=False,
     ),
     _b(
         "console.events",

@@ -129,11 +129,15 @@ class EventStream(ScrollView, can_focus=True):
         self.paused = False
         self.held = 0
         """Events that arrived while paused (they are not shown)."""
+        self.newest = 0
+        """The highest arrival number handed to the stream, shown or filtered out."""
 
     # Filling.
 
     def show_all(self, seen: Iterable[Seen]) -> None:
         """Replace the contents with ``seen`` through the current filter."""
+        seen = list(seen)
+        self.newest = seen[-1].number if seen else self.newest
         self.view.clear()
         self.view.extend(s for s in seen if self.match is None or self.match(s))
         self.cursor = (
@@ -143,9 +147,12 @@ class EventStream(ScrollView, can_focus=True):
 
     def add(self, seen: list[Seen]) -> None:
         """Append newly arrived events (held back while paused)."""
+        seen = [s for s in seen if s.number > self.newest]
         if self.paused:
             self.held += len(seen)
             return
+        if seen:
+            self.newest = seen[-1].number
         fresh = [s for s in seen if self.match is None or self.match(s)]
         if not fresh:
             return
