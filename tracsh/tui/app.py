@@ -139,7 +139,8 @@ class ConsoleApp(App):
 
     def status_text(self) -> str:
         """The status line: the feed's state and the current rate."""
-        return f"{self.rates[-1]:,} events/s · {self.feed_text} · 1-8 screens · ? keys"
+        rate = f"{self.rates[-1]:,} events/s"
+        return f"{rate} · {self.feed_text} · 1-8 screens · ? keys"
 
     # Starting and stopping.
 
