@@ -143,6 +143,12 @@ def _port(value: Any, root: Path | None) -> int:
     return value
 
 
+def _count(value: Any, root: Path | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError()
+    return value
+
+
 def _duration(value: Any, root: Path | None) -> float:
     seconds = parse_duration(value)
     if seconds <= 0:
@@ -254,6 +260,7 @@ def choice(*values: str, fold: bool = False) -> Kind:
 TEXT = Kind("text", "non-empty text", _text)
 BOOL = Kind("boolean", "true or false", _bool)
 PORT = Kind("port", "a port number from 0 to 65535", _port)
+COUNT = Kind("count", "a whole number of 1 or more", _count)
 DURATION = Kind("duration", 'a duration like "30m"', _duration)
 PATH = Kind("path", 'a path like "tracsh.db"', _path)
 PATHS = Kind("list of paths", 'a list of paths like ["rules"]', _paths)
@@ -356,6 +363,11 @@ class CollectorConfig:
 
     host: str = key(TEXT, "127.0.0.1", "address to listen on")
     port: int = key(PORT, 8686, "port to listen on (0 picks a free one)")
+    queue: int = key(
+        COUNT,
+        5000,
+        "events that may wait to be processed; beyond that requests get 503",
+    )
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,7 @@ VALUES = [
     ('[session]\ntimeout = "2 hours"', lambda c: c.session.timeout, 7200.0),
     ("[session]\ntimeout = 45", lambda c: c.session.timeout, 45.0),
     ("[collector]\nport = 0", lambda c: c.collector.port, 0),
+    ("[collector]\nqueue = 20", lambda c: c.collector.queue, 20),
     ('[store]\npath = ":memory:"', lambda c: c.store.path, Path(":memory:")),
     (
         '[webhooks.a]\nurl = "http://h/x"\nmethod = "put"',
@@ -288,6 +289,10 @@ ERRORS = [
         "tracsh.toml: collector.port: expected a port number from 0 to 65535, got true",
     ),
     (
+        "[collector]\nqueue = 0",
+        "tracsh.toml: collector.queue: expected a whole number of 1 or more, got 0",
+    ),
+    (
         "[collector]\nhost = 127",
         "tracsh.toml: collector.host: expected non-empty text, got 127",
     ),
@@ -345,7 +350,7 @@ ERRORS = [
     ),
     (
         "[collector]\nzzz = 1",
-        "tracsh.toml: collector.zzz: unknown key (known: host, port)",
+        "tracsh.toml: collector.zzz: unknown key (known: host, port, queue)",
     ),
     (
         '[sources.web]\ntoken = "abc"',

@@ -41,20 +41,22 @@ def test_waits_double_with_equal_jitter_up_to_the_cap(attempt, low, high):
 
 
 @pytest.mark.parametrize(
-    ("result", "attempt", "status"),
+    ("result", "attempt", "status", "counted"),
     [
-        (Result(SENT, "200"), 1, "sent"),
-        (Result(TRANSIENT, "500", "HTTP 500"), 1, "retry"),
-        (Result(TRANSIENT, "500", "HTTP 500"), 3, "dead"),
-        (Result(PERMANENT, "550", "SMTP 550"), 1, "dead"),
-        (Result(BROKEN, "config", "no secret"), 1, "failed"),
-        (Result(GONE, "410", "gone"), 1, "retry"),
-        (Result(GONE, "410", "gone"), 3, "dead"),
+        (Result(SENT, "200"), 1, "sent", 1),
+        (Result(TRANSIENT, "500", "HTTP 500"), 1, "retry", 1),
+        (Result(TRANSIENT, "500", "HTTP 500"), 3, "dead", 3),
+        (Result(PERMANENT, "550", "SMTP 550"), 1, "dead", 1),
+        (Result(BROKEN, "config", "no secret"), 1, "failed", 1),
+        (Result(GONE, "410", "gone"), 1, "retry", 0),
+        (Result(GONE, "410", "gone"), 2, "retry", 1),
+        (Result(GONE, "410", "gone"), 3, "retry", 2),
     ],
 )
-def test_what_a_result_makes_of_the_row(result, attempt, status):
+def test_what_a_result_makes_of_the_row(result, attempt, status, counted):
     changes = next_state(result, attempt, Schedule(attempts=3), NOW)
     assert changes["status"] == status
+    assert changes["attempts"] == counted, "counted when it ends, never past 3"
     assert changes["last_status"] == result.status
     assert changes.get("reason") == result.error
 

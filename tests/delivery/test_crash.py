@@ -3,8 +3,9 @@
 The worker runs in a child process. When the request arrives, the receiver
 takes the database's write lock before it answers, so the worker, holding the
 answer, waits to record it; then the child is killed. The row is left
-``sending``; once its lease ends another worker sends it again with the same
-idempotency key, and a receiver that remembers ids handles it once.
+``sending``, its lost attempt uncounted; once its lease ends another worker
+sends it again with the same idempotency key, and a receiver that remembers ids
+handles it once.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ def test_a_killed_worker_repeats_the_delivery_with_the_same_key(
         lock.execute("ROLLBACK")
         lock.close()
 
+    # The killed attempt was never recorded, so it does not count.
     row = project.row(row_id)
-    assert (row["status"], row["attempts"]) == ("sending", 1)
+    assert (row["status"], row["attempts"]) == ("sending", 0)
+    assert project.store.delivery_attempts(row_id) == []
 
     # Before the lease ends the row is left alone; after, it goes out again.
     project.clock.now = datetime.now(UTC)
@@ -76,4 +79,7 @@ def test_a_killed_worker_repeats_the_delivery_with_the_same_key(
             seen.add(message_id)
             handled.append(json.loads(request.body))
     assert handled == [{"kind": "sign-up", "profile": "p1"}]
-    assert project.row(row_id)["status"] == "sent"
+    row = project.row(row_id)
+    assert (row["status"], row["attempts"]) == ("sent", 1)
+    [attempt] = project.store.delivery_attempts(row_id)
+    assert (attempt["attempt"], attempt["outcome"]) == (1, "sent")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 import pytest
 
 from tracsh.delivery.signing import SignatureError, sign, signature, verify
@@ -93,3 +97,21 @@ def test_verify_refuses(headers, body, now, message):
     with pytest.raises(SignatureError) as caught:
         verify(SECRET, headers, body, now=now)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("secret", ["", "   ", "whsec_", None])
+def test_an_empty_secret_neither_signs_nor_verifies(secret):
+    with pytest.raises(SignatureError) as signing:
+        sign(secret, MSG_ID, STAMP, BODY)
+    # A request signed with an empty HMAC key, as a sender with an empty
+    # variable once made it, is refused by a receiver whose secret is empty too.
+    empty_key = hmac.new(b"", f"{MSG_ID}.{STAMP}.".encode() + BODY, hashlib.sha256)
+    headers = {
+        "webhook-id": MSG_ID,
+        "webhook-timestamp": str(STAMP),
+        "webhook-signature": "v1," + base64.b64encode(empty_key.digest()).decode(),
+    }
+    with pytest.raises(SignatureError) as verifying:
+        verify(secret, headers, BODY, now=STAMP)
+    assert "secret is empty; use a real key" in str(signing.value)
+    assert str(verifying.value) == str(signing.value)

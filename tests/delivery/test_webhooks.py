@@ -133,6 +133,51 @@ def test_410_disables_the_webhook_until_it_is_enabled_again(project_of, receiver
     assert project.row(first)["status"] == "sent"
 
 
+@pytest.mark.parametrize("gone_at", [1, 2, 3])
+def test_410_leaves_the_row_waiting_whatever_the_attempt(project_of, receiver, gone_at):
+    receiver.then(*[Reply(500)] * (gone_at - 1), Reply(410))
+    settings = webhook_settings(receiver.url())
+    settings["delivery"] = {"attempts": 3, "backoff": "1s"}
+    project = project_of(settings)
+    row_id = project.queue()
+
+    for _ in range(gone_at):
+        project.drain()
+        project.clock.advance(60)
+
+    row = project.row(row_id)
+    assert (row["status"], row["attempts"], row["last_status"]) == (
+        "retry",
+        gone_at - 1,
+        "410",
+    )
+    assert ("webhook", "crm") in project.store.disabled_endpoints()
+    with project.store.transaction():
+        project.store.set_endpoint("webhook", "crm", False, "enabled", "now")
+    assert project.drain().sent == 1
+    row = project.row(row_id)
+    assert (row["status"], row["attempts"]) == ("sent", gone_at)
+    numbers = [a["attempt"] for a in project.store.delivery_attempts(row_id)]
+    assert numbers == [*range(1, gone_at + 1), gone_at]
+
+
+def test_410_from_a_provider_is_a_failed_attempt(project_of, receiver):
+    receiver.then(Reply(410))
+    channel = {"kind": "http", "url": receiver.url("/sms"), "allow_private": True}
+    project = project_of({"channels": {"sms": channel}})
+    row_id = project.queue(
+        kind="sms", target="t", recipient="+49", rendered={"text": "x"}
+    )
+
+    counts = project.drain()
+
+    assert (counts.retry, len(receiver.requests)) == (1, 1)
+    row = project.row(row_id)
+    assert (row["status"], row["attempts"]) == ("retry", 1)
+    assert row["next_attempt"] > project.clock().isoformat(), "on the schedule"
+    assert project.store.disabled_endpoints() == {}
+
+
 def test_a_redirect_is_a_failed_attempt_and_is_not_followed(project_of, receiver):
     receiver.then(Reply(302, headers={"Location": receiver.url("/elsewhere")}))
     project = project_of(webhook_settings(receiver.url()))

@@ -9,6 +9,7 @@ conftest.py makes Harnesses under ``tmp_path``.
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -141,3 +142,21 @@ def rule_text(actions: str, when: str = 'event.type == "go"', name: str = "r") -
     """A named rule whose actions are given one per line or separated by ``;``."""
     body = "\n    ".join(part.strip() for part in actions.split(";"))
     return f'rule "{name}"\n  when {when}\n  then\n    {body}\nend\n'
+
+
+def act(engine, actions: str, properties=None, extra: str = "", **profile):
+    """Run rule "r" with ``actions`` once; return the harness and the outcome."""
+    h = engine(rule_text(actions) + extra)
+    h.put_profile(**profile)
+    [outcome] = h.run(event("e1", "go", properties=properties))
+    return h, outcome
+
+
+def rule_errors(h, rule_id: str = "r") -> int:
+    """The errors counted on a rule's statistics."""
+    return h.stats()[rule_id]["errors"]
+
+
+def key_of(event_id: str, rule_id: str, index: int) -> str:
+    """The idempotency key architecture.md describes, computed independently."""
+    return hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{index}".encode()).hexdigest()

@@ -1,30 +1,23 @@
-"""Pipeline step 3, second half: what every action does when its rule fires.
+"""Pipeline step 3, second half: what every action that changes state does.
 
 Most tables run one rule named "r" over one "go" event against a stored
-profile, and compare the committed profile, session, outbox rows, outcome and
-rule statistics with exact values.
+profile, and compare the committed profile, session, outcome and rule
+statistics with exact values.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-
 import pytest
-from engine_harness import at, errors, event, fired, rule_text
-
-
-def act(engine, actions: str, properties=None, extra: str = "", **profile):
-    """Run rule "r" with ``actions`` once; return the harness and the outcome."""
-    h = engine(rule_text(actions) + extra)
-    h.put_profile(**profile)
-    [outcome] = h.run(event("e1", "go", properties=properties))
-    return h, outcome
-
-
-def rule_errors(h, rule_id: str = "r") -> int:
-    return h.stats()[rule_id]["errors"]
-
+from engine_harness import (
+    act,
+    at,
+    errors,
+    event,
+    fired,
+    key_of,
+    rule_errors,
+    rule_text,
+)
 
 # --- set, unset ----------------------------------------------------------------
 
@@ -426,240 +419,6 @@ def test_whole_fields_may_be_replaced_by_a_value_of_their_kind(
     assert outcome.errors == []
 
 
-# --- messages and webhooks: outbox rows ---------------------------------------------
-
-REVOKED = {"granted": False, "expires": None}
-
-SEND_ROWS = [
-    # actions, pii, consents, properties, (kind, target, recipient, status, reason)
-    (
-        'send email "thanks"',
-        {"email": "ana@example.test"},
-        {},
-        {},
-        ("email", "thanks", "ana@example.test", "pending", None),
-    ),
-    (
-        'send email "thanks"',
-        {},
-        {},
-        {},
-        (
-            "email",
-            "thanks",
-            None,
-            "skipped",
-            "no recipient: profile.pii.email is missing",
-        ),
-    ),
-    (
-        'send email "thanks"',
-        {"email": ""},
-        {},
-        {},
-        (
-            "email",
-            "thanks",
-            None,
-            "skipped",
-            "no recipient: profile.pii.email is missing",
-        ),
-    ),
-    (
-        'send email "thanks"',
-        {"email": "ana@example.test"},
-        {"email": REVOKED},
-        {},
-        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
-    ),
-    (
-        'revoke consent "email"; send email "thanks"',
-        {"email": "ana@example.test"},
-        {},
-        {},
-        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
-    ),
-    (
-        'send email "thanks"',
-        {"email": "ana@example.test"},
-        {"email": {"granted": True, "expires": None}, "sms": REVOKED},
-        {},
-        ("email", "thanks", "ana@example.test", "pending", None),
-    ),
-    (
-        'send sms "code"',
-        {"phone": "+12025550100", "email": "ana@example.test"},
-        {},
-        {},
-        ("sms", "code", "+12025550100", "pending", None),
-    ),
-    (
-        'send sms "code"',
-        {"email": "ana@example.test"},
-        {},
-        {},
-        ("sms", "code", None, "skipped", "no recipient: profile.pii.phone is missing"),
-    ),
-    (
-        'send sms "code"',
-        {"phone": "+12025550100"},
-        {"sms": REVOKED},
-        {},
-        ("sms", "code", None, "skipped", "consent 'sms' is revoked"),
-    ),
-    (
-        'send push "hi"',
-        {"push_token": "tok-1"},
-        {},
-        {},
-        ("push", "hi", "tok-1", "pending", None),
-    ),
-    (
-        'send push "hi"',
-        {},
-        {},
-        {},
-        (
-            "push",
-            "hi",
-            None,
-            "skipped",
-            "no recipient: profile.pii.push_token is missing",
-        ),
-    ),
-    (
-        'send email "thanks" to event.properties.address',
-        {"email": "ana@example.test"},
-        {},
-        {"address": "ben@example.test"},
-        ("email", "thanks", "ben@example.test", "pending", None),
-    ),
-    (
-        'send email "thanks" to event.properties.address',
-        {"email": "ana@example.test"},
-        {},
-        {},
-        ("email", "thanks", None, "skipped", "no recipient: the 'to' value is missing"),
-    ),
-    (
-        'send email "thanks" to event.properties.address',
-        {},
-        {},
-        {"address": 5},
-        ("email", "thanks", None, "skipped", "no recipient: int is not an address"),
-    ),
-    (
-        'send email "thanks" to event.properties.address',
-        {},
-        {"email": REVOKED},
-        {"address": "ben@example.test"},
-        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
-    ),
-]
-
-
-@pytest.mark.parametrize(("actions", "pii", "consents", "properties", "row"), SEND_ROWS)
-def test_messages_queue_outbox_rows_or_are_skipped_with_the_reason(
-    engine, actions, pii, consents, properties, row
-):
-    h, outcome = act(engine, actions, properties, pii=pii, consents=consents)
-    columns = ("kind", "target", "recipient", "status", "reason")
-    assert h.outbox(*columns) == [dict(zip(columns, row, strict=True))]
-    assert [r["status"] for r in outcome.outbox] == [row[3]]
-    assert rule_errors(h) == 0
-
-
-def key_of(event_id: str, rule_id: str, index: int) -> str:
-    """The idempotency key architecture.md describes, computed independently."""
-    return hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{index}".encode()).hexdigest()
-
-
-def test_an_outbox_row_has_every_column_filled_in(engine):
-    h, outcome = act(
-        engine,
-        'log "first"; send email "thanks"',
-        pii={"email": "ana@example.test"},
-    )
-    [row] = h.outbox()
-    assert row == {
-        "id": 1,
-        "key": key_of("e1", "r", 1),
-        "kind": "email",
-        "target": "thanks",
-        "recipient": "ana@example.test",
-        "args": {},
-        "event_id": "e1",
-        "rule_id": "r",
-        "profile_id": "p1",
-        "status": "pending",
-        "reason": None,
-        "attempts": 0,
-        "next_attempt": at(0),
-        "last_status": None,
-        "created": at(0),
-        "updated": at(0),
-        "rendered": None,
-    }
-
-
-def test_call_webhook_queues_its_evaluated_arguments(engine):
-    h, _ = act(
-        engine,
-        'call webhook "crm" with {"kind": "order", "total": event.properties.total, '
-        '"when": event.time, "who": profile.id, "gone": event.properties.nothing, '
-        '"lines": len(event.properties.items)}; call webhook "audit"',
-        {"total": 12.5, "items": [1, 2]},
-    )
-    columns = ("kind", "target", "recipient", "args", "status", "key")
-    assert h.outbox(*columns) == [
-        {
-            "kind": "webhook",
-            "target": "crm",
-            "recipient": None,
-            "args": {
-                "kind": "order",
-                "total": 12.5,
-                "when": at(0),
-                "who": "p1",
-                "lines": 2,
-            },
-            "status": "pending",
-            "key": key_of("e1", "r", 0),
-        },
-        {
-            "kind": "webhook",
-            "target": "audit",
-            "recipient": None,
-            "args": {},
-            "status": "pending",
-            "key": key_of("e1", "r", 1),
-        },
-    ]
-
-
-def test_show_and_respond_go_into_the_outcome(engine):
-    h, outcome = act(
-        engine,
-        'show message "promo"; show widget "banner" with {"text": "hi", '
-        '"n": event.properties.n}; respond with {"a": 1, "b": event.properties.n}; '
-        'respond with {"a": 2}',
-        {"n": 3},
-    )
-    assert outcome.messages == [{"template": "promo", "rule": "r"}]
-    assert outcome.ux == [
-        {"widget": "banner", "rule": "r", "args": {"text": "hi", "n": 3}}
-    ]
-    assert outcome.response == {"a": 2, "b": 3}
-    assert h.outbox() == []
-
-
-def test_log_writes_a_line_to_the_trace_and_the_log(engine, caplog):
-    with caplog.at_level(logging.INFO, logger="tracsh.engine.actions"):
-        _, outcome = act(engine, 'log "hello {{ profile.id }}"')
-    assert outcome.fired[0].actions == ["log: hello {{ profile.id }}"]
-    assert "r: hello {{ profile.id }}" in caplog.messages
-
-
 # --- emit event ----------------------------------------------------------------------
 
 
@@ -740,3 +499,57 @@ def test_fan_out_is_capped_per_input_event_not_only_by_depth(engine, fan_out, li
     assert dropped and dropped[0].endswith(f"from one event exceed {limit}")
     [next_outcome] = h.run(event("e2", "fan"))
     assert h.store.count_events() == 2 * limit + 2
+
+
+def renderer_with(tmp_path, **files: str):
+    """The delivery package's Renderer over a templates folder holding ``files``."""
+    from tracsh.config import build_config
+    from tracsh.delivery.renderer import Renderer
+
+    folder = tmp_path / "templates"
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    config = build_config({"rules": {"templates": str(folder)}}, None, tmp_path)
+    return Renderer(config)
+
+
+def test_show_message_carries_its_rendering_when_it_has_a_template(engine, tmp_path):
+    h = engine(rule_text('set profile.traits.n = 7; show message "promo"'))
+    h.put_profile()
+    h.engine.renderer = renderer_with(
+        tmp_path,
+        **{"promo.message.j2": "title: Hi {{ profile.id }}\nn={{ profile.traits.n }}"},
+    )
+    [outcome] = h.run(event("e1", "go"))
+    assert outcome.messages == [
+        {
+            "template": "promo",
+            "rule": "r",
+            "rendered": {"title": "Hi p1", "text": "n=7"},
+        }
+    ]
+
+
+def test_show_message_without_a_template_is_left_to_the_site(engine, tmp_path):
+    h = engine(rule_text('show message "promo"'))
+    h.put_profile()
+    h.engine.renderer = renderer_with(tmp_path, **{"promo.email.j2": "subject: x\n"})
+    [outcome] = h.run(event("e1", "go"))
+    assert (outcome.messages, outcome.errors) == (
+        [{"template": "promo", "rule": "r"}],
+        [],
+    )
+
+
+def test_a_message_that_fails_to_render_is_not_shown(engine, tmp_path):
+    h = engine(rule_text('show message "promo"'))
+    h.put_profile()
+    h.engine.renderer = renderer_with(
+        tmp_path, **{"promo.message.j2": "{{ profile.nothing.here }}"}
+    )
+    [outcome] = h.run(event("e1", "go"))
+    assert outcome.messages == []
+    [error] = outcome.errors
+    assert error.startswith("r: message 'promo' not shown: ") and "nothing" in error
+    assert rule_errors(h) == 1

@@ -241,3 +241,44 @@ def test_a_journey_step_counts_in_the_rule_statistics(engine):
     assert stats["journey onboarding: last call"]["evaluations"] == 1
     assert stats["journey onboarding: last call"]["matches"] == 0
     assert stats["journey onboarding: enter"]["matches"] == 1
+
+
+JOURNEY_SEGMENTS = """
+journey "onb"
+  enter when event.type == "sign-up"
+  exit when event.type == "purchase"
+  step "welcome"
+    increment profile.counters.welcome
+  step "nudge" after 2 days
+    increment profile.counters.nudge
+end
+segment "in onb" when profile.journeys.onb.status == "active"
+segment "nudged" when profile.counters.nudge >= 1
+when event.type == "segment-entered"
+  then append event.properties.segment to profile.traits.seen
+"""
+
+
+@pytest.mark.parametrize(
+    ("events", "until_days", "members", "seen"),
+    [
+        ([ev("e1", "sign-up", 0)], 0, ["in onb"], ["in onb"]),
+        ([ev("e1", "sign-up", 0), ev("e2", "purchase", 1)], 1, [], ["in onb"]),
+        ([ev("e1", "sign-up", 0)], 3, ["nudged"], ["in onb", "nudged"]),
+    ],
+    ids=["entering", "exiting", "a step's action"],
+)
+def test_journeys_move_live_segments_when_they_change_the_profile(
+    engine, events, until_days, members, seen
+):
+    h = engine(JOURNEY_SEGMENTS)
+    h.run(*events)
+    h.engine.scheduler.run_due(T0 + timedelta(days=until_days))
+    profile = h.profile()
+    assert sorted(profile["segments"]) == members
+    assert profile["traits"].get("seen", []) == seen
+    entered = [e for e in h.events() if e["type"] == "segment-entered"]
+    nudged = [e for e in entered if e["properties"]["segment"] == "nudged"]
+    if "nudged" in seen:
+        # Announced at the step's own time, not at some later event's.
+        assert nudged[0]["time"] == at(days=2)

@@ -236,3 +236,38 @@ def test_the_summary_folds_outcomes_and_their_internal_events(engine):
     assert data["first_rejects"] == [
         {"source": "events.ndjson", "line": 7, "reason": "not JSON"}
     ]
+
+
+def test_a_duplicate_is_answered_with_the_ids_it_was_stored_under(engine):
+    h = engine(SHOP)
+    anonymous = event("e9", "view", profile=None, session=None)
+    first = h.run(anonymous)[0]
+    assert first.profile_id and first.session_id
+    in_batch = h.run(anonymous, anonymous)
+    later = h.run(anonymous)[0]
+    for outcome in [*in_batch, later]:
+        assert outcome.duplicate
+        assert (outcome.profile_id, outcome.session_id) == (
+            first.profile_id,
+            first.session_id,
+        )
+
+
+def test_a_duplicate_in_its_own_batch_is_answered_with_the_first_ids(engine):
+    h = engine(SHOP)
+    anonymous = event("e9", "view", profile=None, session=None)
+    outcomes = h.run(anonymous, anonymous)
+    assert outcomes[1].duplicate
+    assert outcomes[1].profile_id == outcomes[0].profile_id != ""
+    assert outcomes[1].session_id == outcomes[0].session_id != ""
+
+
+def test_a_duplicate_of_a_merged_profile_names_the_profile_it_answers_to_now(engine):
+    h = engine(SHOP)
+    h.run(event("e1", "view", profile="old", session="s1"))
+    h.put_profile("new")
+    with h.store.transaction():
+        h.store.add_alias("old", "new")
+        h.store.delete_profile("old")
+    again = h.run(event("e1", "view", profile=None, session=None))[0]
+    assert (again.duplicate, again.profile_id, again.session_id) == (True, "new", "s1")

@@ -22,7 +22,8 @@ PERMANENT = "permanent"
 BROKEN = "broken"
 """It cannot go as configured (a refused address, a missing secret): failed."""
 GONE = "gone"
-"""HTTP 410: the receiver asks us to stop calling; the webhook is disabled."""
+"""HTTP 410 from a webhook: the receiver asks us to stop calling; the webhook is
+disabled and its rows wait. Not counted as one of the row's attempts."""
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,33 @@ class Schedule:
 def next_state(
     result: Result, attempt: int, schedule: Schedule, now: datetime
 ) -> dict[str, Any]:
-    """The outbox columns after ``attempt`` ended with ``result``."""
+    """The outbox columns after attempt number ``attempt`` ended with ``result``.
+
+    ``attempts`` becomes ``attempt``: the count goes up when an attempt ends,
+    never when a row is claimed, so it cannot pass ``schedule.attempts``. A 410
+    (GONE) is not counted: the row waits for its webhook to be enabled again.
+    """
     if result.kind == SENT:
-        return {"status": "sent", "reason": None, "last_status": result.status}
-    changes = {"last_status": result.status, "reason": result.error}
+        return {
+            "status": "sent",
+            "reason": None,
+            "last_status": result.status,
+            "attempts": attempt,
+        }
+    changes = {
+        "last_status": result.status,
+        "reason": result.error,
+        "attempts": attempt,
+    }
     if result.kind == BROKEN:
         return changes | {"status": "failed"}
+    if result.kind == GONE:
+        # The webhook is disabled, not this row: it waits, with the attempts it
+        # had left, for `tracsh webhook enable`, whatever attempt this was.
+        uncounted = {"attempts": attempt - 1, "next_attempt": now.isoformat()}
+        return changes | uncounted | {"status": "retry"}
     if result.kind == PERMANENT or attempt >= schedule.attempts:
         return changes | {"status": "dead"}
-    if result.kind == GONE:
-        return changes | {"status": "retry", "next_attempt": now.isoformat()}
     wait = schedule.wait(attempt)
     if result.retry_after is not None:
         wait = min(max(result.retry_after, 0.0), schedule.max_backoff)

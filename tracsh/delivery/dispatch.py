@@ -9,6 +9,7 @@ whose channel, webhook or enricher is not configured waits in the outbox;
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -17,10 +18,11 @@ from typing import Any
 import httpx
 
 from tracsh import __version__
-from tracsh.config import Config, ConfigError, read_secret
-from tracsh.delivery.attempts import BROKEN, SENT, Result
+from tracsh.config import Config, ConfigError
+from tracsh.delivery.attempts import BROKEN, GONE, SENT, TRANSIENT, Result
 from tracsh.delivery.enrichers import EnricherFailure, map_answer
 from tracsh.delivery.mail import BadMessage, build_message, send_mail
+from tracsh.delivery.secrets import delivery_secret, header_secret
 from tracsh.delivery.signing import SignatureError, sign
 from tracsh.delivery.templates import TemplateFailure, Templates
 from tracsh.delivery.transport import Request, send_request
@@ -76,13 +78,21 @@ class Dispatcher:
     # Sending.
 
     async def send(self, row: dict) -> Result:
-        """One attempt at delivering ``row``; configuration faults are BROKEN."""
+        """One attempt at delivering ``row``; configuration faults are BROKEN.
+
+        A 410 disables only webhooks; from a provider or an enricher it is
+        another failed attempt, retried on the schedule.
+        """
         try:
             if row["kind"] == "webhook":
                 return await self._webhook(row)
             if row["kind"] == "enrich":
-                return await self._enrich(row)
-            return await self._message(row)
+                result = await self._enrich(row)
+            else:
+                result = await self._message(row)
+            if result.kind == GONE:
+                return dataclasses.replace(result, kind=TRANSIENT)
+            return result
         except (TemplateFailure, BadMessage, ConfigError, SignatureError) as err:
             return Result(BROKEN, "config", str(err))
         except EnricherFailure as err:
@@ -132,7 +142,7 @@ class Dispatcher:
             **entry.headers,
         }
         for header, env in entry.headers_env.items():
-            headers[header] = read_secret(env, f"{where}.headers_env.{header}")
+            headers[header] = header_secret(env, f"{where}.headers_env.{header}")
         headers["Idempotency-Key"] = row["key"]
         return headers
 
@@ -144,7 +154,7 @@ class Dispatcher:
             payload = rendered["body"]
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = self._headers(hook, f"webhooks.{hook.name}", row)
-        secret = read_secret(hook.secret_env, f"webhooks.{hook.name}.secret_env")
+        secret = delivery_secret(hook.secret_env, f"webhooks.{hook.name}.secret_env")
         if secret is not None:
             stamp = int(self.clock().timestamp())
             headers.update(sign(secret, row["key"], stamp, body))

@@ -18,8 +18,9 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from tracsh.config import ChannelConfig, read_secret
+from tracsh.config import ChannelConfig, ConfigError
 from tracsh.delivery.attempts import BROKEN, PERMANENT, SENT, TRANSIENT, Result
+from tracsh.delivery.secrets import delivery_secret
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,9 @@ async def send_mail(channel: ChannelConfig, message: EmailMessage) -> Result:
     """Hand the message to the channel's SMTP server within its timeout."""
     where = f"channels.{channel.name}"
     try:
-        user = read_secret(channel.user_env, f"{where}.user_env")
-        password = read_secret(channel.password_env, f"{where}.password_env")
-    except Exception as err:  # ConfigError: an unset variable
+        user = delivery_secret(channel.user_env, f"{where}.user_env")
+        password = delivery_secret(channel.password_env, f"{where}.password_env")
+    except ConfigError as err:
         return Result(BROKEN, "config", str(err))
     try:
         async with asyncio.timeout(channel.timeout):

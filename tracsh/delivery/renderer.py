@@ -2,7 +2,8 @@
 
 The engine holds one :class:`Renderer` (``tracsh.cli.project.renderer_of``
 builds it from the configuration) and calls it from the action handlers:
-``send`` renders its message, ``log`` its line, ``call webhook`` its body
+``send`` renders its message, ``show message`` its in-app message,
+``log`` its line, ``call webhook`` its body
 template when the webhook has one, and ``enrich`` either runs a built-in
 enricher at once or gets the rendered request of an HTTP one to queue.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from tracsh.config import Config
 from tracsh.delivery.enrichers import BUILTIN, EnricherFailure, run_builtin
 from tracsh.delivery.sandbox import TemplateLimits
-from tracsh.delivery.templates import Templates
+from tracsh.delivery.templates import SUFFIXES, Templates
 
 
 def templates_of(config: Config) -> Templates:
@@ -55,6 +56,17 @@ class Renderer:
         if directory is None or not directory.is_dir():
             return None
         return self.templates.render_message(channel, template, context)
+
+    def render_in_app(self, template: str, context: Mapping) -> dict | None:
+        """``show message``: ``templates/NAME.message.j2`` rendered, or None.
+
+        None when the project has no such template: the /track answer then
+        names the template and the site renders the message itself. A template
+        that exists but fails raises TemplateFailure.
+        """
+        if not self.templates.exists(f"{template}{SUFFIXES['message']}"):
+            return None
+        return self.templates.render_message("message", template, context)
 
     def render_text(self, text: str, context: Mapping) -> str:
         """A ``log`` line."""

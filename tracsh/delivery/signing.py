@@ -29,19 +29,32 @@ class SignatureError(Exception):
 
 
 def secret_key(secret: str) -> bytes:
-    """The HMAC key of a secret: base64 after ``whsec_``, else the text itself."""
-    if secret.startswith(SECRET_PREFIX):
-        try:
-            return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-        except (binascii.Error, ValueError):
-            raise SignatureError("the whsec_ secret is not valid base64") from None
-    return secret.encode("utf-8")
+    """The HMAC key of a secret: base64 after ``whsec_``, else the text itself.
+
+    An empty key (an empty or blank secret, or ``whsec_`` with nothing after
+    it) is refused: anyone could sign with it, so it would verify anything.
+    """
+    if not isinstance(secret, str) or not secret.strip():
+        raise SignatureError("the secret is empty; use a real key")
+    if not secret.startswith(SECRET_PREFIX):
+        return secret.encode("utf-8")
+    try:
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError("the whsec_ secret is not valid base64") from None
+    if not key:
+        raise SignatureError("the whsec_ secret is empty; use a real key")
+    return key
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     """The ``v1,<base64>`` signature of one request."""
+    return _signature(secret_key(secret), message_id, timestamp, body)
+
+
+def _signature(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
     signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
@@ -68,8 +81,10 @@ def verify(
     ``tolerance`` seconds of ``now`` (default: the clock), which stops replays
     of old requests; any one of the space-separated ``v1,`` signatures may match,
     so senders can rotate secrets. Keep the returned id to drop repeats: the
-    same delivery keeps its id on every attempt.
+    same delivery keeps its id on every attempt. An empty secret is refused
+    whatever the request holds.
     """
+    key = secret_key(secret)
     lower = {name.lower(): value for name, value in headers.items()}
     message_id = lower.get("webhook-id")
     stamp = lower.get("webhook-timestamp")
@@ -83,7 +98,7 @@ def verify(
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:
         raise SignatureError("webhook-timestamp is too far from the current time")
-    expected = signature(secret, message_id, timestamp, body).encode()
+    expected = _signature(key, message_id, timestamp, body).encode()
     for candidate in given.split():
         if hmac.compare_digest(candidate.encode(), expected):
             return message_id

@@ -42,10 +42,12 @@ SUFFIXES = {
     "email-html": ".email.html.j2",
     "sms": ".sms.j2",
     "push": ".push.j2",
+    "message": ".message.j2",
 }
-"""The file a message action's template name stands for, by channel."""
+"""The file a message action's template name stands for, by channel
+(``message`` is ``show message``: the in-app message of the /track answer)."""
 
-HEADERS = {"email": "subject", "push": "title"}
+HEADERS = {"email": "subject", "push": "title", "message": "title"}
 """The header line a channel's template may (email: must) start with."""
 
 INLINE = "<template>"

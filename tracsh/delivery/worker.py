@@ -158,9 +158,23 @@ class OutboxWorker:
             self._thread.shutdown(wait=True)
 
     async def _db(self, call: Callable, *args: Any) -> Any:
-        """Run a store call in the worker's own thread."""
+        """Run a store call in the worker's own thread.
+
+        Cancelling the caller does not stop a call the thread has begun, so a
+        cancelled caller waits for it to end before it stops: the store is then
+        never closed under a running call.
+        """
+        future = self._submit(call, *args)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await future
+            raise
+
+    def _submit(self, call: Callable, *args: Any) -> asyncio.Future:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, call, *args)
+        return loop.run_in_executor(self._thread, call, *args)
 
     def _now_text(self) -> str:
         return self.clock().astimezone(UTC).isoformat()
@@ -170,17 +184,32 @@ class OutboxWorker:
     async def _pump(self, dispatcher: Dispatcher, stop: asyncio.Event | None) -> None:
         flying: dict[asyncio.Task, Endpoint] = {}
         busy: Counter[Endpoint] = Counter()
-        while True:
-            if stop is None or not stop.is_set():
-                await self._start_due(dispatcher, flying, busy)
-            if not flying:
-                if stop is None or stop.is_set():
-                    return
-                await self._idle(stop)
-                continue
-            done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                busy[flying.pop(task)] -= 1
+        try:
+            while True:
+                if stop is None or not stop.is_set():
+                    await self._start_due(dispatcher, flying, busy)
+                if not flying:
+                    if stop is None or stop.is_set():
+                        return
+                    await self._idle(stop)
+                    continue
+                done, _ = await asyncio.wait(
+                    flying, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    busy[flying.pop(task)] -= 1
+        finally:
+            await self._interrupt(flying)
+
+    async def _interrupt(self, flying: dict[asyncio.Task, Endpoint]) -> None:
+        """Cancel attempts still in flight (the worker was cancelled) and wait.
+
+        Each one records itself as interrupted (see ``_attempt``) before the
+        store and the client are closed.
+        """
+        for task in flying:
+            task.cancel()
+        await asyncio.gather(*flying, return_exceptions=True)
 
     async def _start_due(self, dispatcher, flying: dict, busy: Counter) -> None:
         now = self._now_text()
@@ -196,13 +225,22 @@ class OutboxWorker:
             lease = self.clock() + timedelta(
                 seconds=dispatcher.timeout(endpoint) + LEASE_MARGIN
             )
-            rows = await self._db(
-                self._store.claim_outbox, endpoint, now, lease.isoformat(), room
-            )
+            rows = await self._claim(endpoint, now, lease.isoformat(), room)
             for row in rows:
                 task = asyncio.create_task(self._attempt(dispatcher, row))
                 flying[task] = endpoint
                 busy[endpoint] += 1
+
+    async def _claim(self, endpoint: Endpoint, now: str, lease: str, room: int):
+        """Claim due rows; if cancelled meanwhile, hand the claimed rows back."""
+        claim = self._submit(self._store.claim_outbox, endpoint, now, lease, room)
+        try:
+            return await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            rows = await claim
+            ids = [row["id"] for row in rows]
+            await self._db(self._store.release_outbox, ids, self._now_text())
+            raise
 
     def _reason_held(
         self, dispatcher: Dispatcher, endpoint: Endpoint, disabled: dict
@@ -244,10 +282,31 @@ class OutboxWorker:
         started = self._now_text()
         try:
             result = await self._deliver(dispatcher, row)
+        except asyncio.CancelledError:
+            await self._interrupted(row, started)
+            raise
         except Exception as err:  # a fault of tracsh: keep the worker running
             log.exception("outbox %s: unexpected failure", row["id"])
             result = Result(TRANSIENT, "error", f"{type(err).__name__}: {err}")
         await self._finish(row, result, started)
+
+    async def _interrupted(self, row: dict, started: str) -> None:
+        """Record an attempt cut short by stopping the worker; the row is due again.
+
+        It is not counted: whether the receiver got it is unknown, so the row
+        goes again (with the same idempotency key) under the same number.
+        """
+        now = self._now_text()
+        attempt = {
+            "attempt": row["attempts"] + 1,
+            "started": started,
+            "finished": now,
+            "outcome": "interrupted",
+            "status": "interrupted",
+            "error": "the worker was stopped before the attempt ended",
+        }
+        await self._db(self._store.release_outbox, [row["id"]], now, attempt)
+        log.info("outbox %s %s: interrupted", row["id"], row["kind"])
 
     async def _deliver(self, dispatcher: Dispatcher, row: dict) -> Result:
         if row["kind"] != "enrich":
@@ -280,19 +339,23 @@ class OutboxWorker:
 
     async def _finish(self, row: dict, result: Result, started: str) -> None:
         now = self.clock()
-        changes = next_state(result, row["attempts"], self.schedule, now)
+        number = row["attempts"] + 1
+        changes = next_state(result, number, self.schedule, now)
         if result.kind == GONE and row["kind"] == "webhook":
             await self._db(self._disable, row["target"], result.error)
         attempt = {
-            "attempt": row["attempts"],
+            "attempt": number,
             "started": started,
             "finished": now.astimezone(UTC).isoformat(),
             "outcome": changes["status"],
             "status": result.status,
             "error": result.error,
         }
-        await self._db(self._store.finish_attempt, row["id"], changes, attempt)
-        self._counts.count(changes["status"])
+        recorded = await self._db(
+            self._store.finish_attempt, row["id"], changes, attempt
+        )
+        if recorded:
+            self._counts.count(changes["status"])
         log.info(
             "outbox %s %s %s: %s%s",
             row["id"],

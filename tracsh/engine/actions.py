@@ -536,8 +536,25 @@ def do_journey(firing: Firing, action: CompiledAction) -> str:
 
 
 def do_show_message(firing: Firing, action: CompiledAction) -> str:
+    """An in-app message for the ``/track`` answer, rendered when it has a template.
+
+    The entry names the template and the rule. When the renderer finds the
+    template (``templates/NAME.message.j2``), ``rendered`` holds the result,
+    made now so it shows the profile as it is now; without one the site
+    renders the message itself. A message that fails to render is not shown;
+    the failure is an error of the rule.
+    """
     node: nodes.ShowMessage = action.node
-    firing.outcome.messages.append({"template": node.template, "rule": firing.rule.id})
+    message: dict[str, Any] = {"template": node.template, "rule": firing.rule.id}
+    if firing.renderer is not None:
+        context = _template_context(firing, {})
+        try:
+            rendered = firing.renderer.render_in_app(node.template, context)
+        except Exception as err:  # TemplateFailure and render limits alike
+            return firing.problem(f"message {node.template!r} not shown: {err}")
+        if rendered is not None:
+            message["rendered"] = rendered
+    firing.outcome.messages.append(message)
     return f"show message {node.template!r}"
 
 

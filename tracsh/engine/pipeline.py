@@ -8,6 +8,7 @@ events that caused, and commits the whole batch in one SQLite transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 import time as _time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 from tracsh.engine.actions import Firing, run_action
 from tracsh.engine.history import History
 from tracsh.engine.identify import event_time, identify, latest
-from tracsh.engine.journeys import JourneyBook
+from tracsh.engine.journeys import STEP_EVENT, JourneyBook
 from tracsh.engine.merge import apply_merges, merge_key_paths
 from tracsh.engine.outcome import Fired, Outcome
 from tracsh.engine.rulebook import CompiledRule, RuleBook
@@ -95,9 +96,24 @@ class Engine:
         """Told about every candidate rule as it is decided (tests, dry runs)."""
         self.journeys = JourneyBook(book.journeys)
         self.scheduler = Scheduler(self)
-        if not getattr(store, "readonly", True):
+        self._index_merge_keys(book)
+
+    def use_book(self, book: RuleBook, renderer: Any = None) -> None:
+        """Run later batches with ``book`` and ``renderer`` (a hot reload).
+
+        What the engine derives from a book (journeys, merge-key indexes) is
+        derived again; call it where the store may be written, between batches.
+        """
+        self._index_merge_keys(book)
+        self.book = book
+        self.renderer = renderer
+        self.journeys = JourneyBook(book.journeys)
+
+    def _index_merge_keys(self, book: RuleBook) -> None:
+        """Index the profile fields that ``merge profile on`` looks up."""
+        if not getattr(self.store, "readonly", True):
             for path in sorted(merge_key_paths(book)):
-                store.ensure_json_index("profiles", path)
+                self.store.ensure_json_index("profiles", path)
 
     @property
     def timers_follow_events(self) -> bool:
@@ -140,6 +156,7 @@ class Engine:
             work.internal_left = self.settings.max_internal
         if work.seen(event["id"]):
             outcome.duplicate = True
+            outcome.profile_id, outcome.session_id = work.refs_of(event["id"])
             return outcome
         timeout = self.settings.session_timeout
         identity = identify(work, event, timeout, internal=depth > 0)
@@ -162,7 +179,7 @@ class Engine:
             before = apply_merges(work, scope, outcome) or before
         emitted.extend(self._segments(scope, outcome, before))
         if self.journeys:
-            emitted.extend(self.journeys.advance(self, work, scope, outcome))
+            emitted.extend(self._journeys(work, scope, outcome))
         profile = scope.profile
         profile["updated"] = latest(profile.get("updated"), event["time"])
         work.add_event(event)
@@ -268,7 +285,8 @@ class Engine:
         once = rule.once
         if once is None:
             return False
-        last = work.last_fired(rule.id, once.scope, once_owner(once, scope))
+        owner = once_owner(once, scope)
+        last = work.last_fired(rule.id, once.scope, owner, self.book.once_rules)
         if last is None:
             return False
         if once.every is None:
@@ -300,6 +318,24 @@ class Engine:
             owner = once_owner(rule.once, scope)
             work.fired[(rule.id, rule.once.scope, owner)] = scope.now.isoformat()
         return firing
+
+    def _journeys(self, work: WorkingSet, scope: Scope, outcome: Outcome) -> list[dict]:
+        """Advance journeys; live segments again when that changed the profile.
+
+        Segments are decided before journeys so that `enter when` sees this
+        event's memberships; a step's actions, or entering or leaving a
+        journey, can change what a segment reads, so they are decided again.
+        """
+        profile = scope.profile
+        was = json.dumps(profile.get("journeys"), sort_keys=True, default=str)
+        emitted = self.journeys.advance(self, work, scope, outcome)
+        changed = scope.event["type"] == STEP_EVENT or was != json.dumps(
+            scope.profile.get("journeys"), sort_keys=True, default=str
+        )
+        if changed:
+            now = list(scope.profile.get("segments") or [])
+            emitted.extend(self._segments(scope, outcome, now))
+        return emitted
 
     def _segments(
         self, scope: Scope, outcome: Outcome, before: list[str]

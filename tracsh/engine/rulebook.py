@@ -71,6 +71,7 @@ class RuleBook:
     revision: str = ""
     journeys: list[nodes.Journey] = field(default_factory=list)
     _by_type: dict[str | None, list[CompiledRule]] = field(default_factory=dict)
+    _once: tuple[str, ...] | None = None
 
     def candidates(self, event_type: str) -> list[CompiledRule]:
         """The rules that may match an event of this type, in run order."""
@@ -82,6 +83,14 @@ class RuleBook:
                 if rule.event_types is None or event_type in rule.event_types
             ]
             self._by_type[event_type] = found
+        return found
+
+    @property
+    def once_rules(self) -> tuple[str, ...]:
+        """The ids of the rules with a ``once per`` option (computed once)."""
+        found = self._once
+        if found is None:
+            found = self._once = tuple(r.id for r in self.rules if r.once is not None)
         return found
 
 

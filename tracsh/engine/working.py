@@ -40,6 +40,8 @@ class WorkingSet:
     dirty_sessions: set[str] = field(default_factory=set)
     events: list[dict] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    stored_firings: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    """Stored ``once per`` firings by (scope, owner id), read once per batch."""
     internal_left: int = 0
     """Internal events the current input event may still cause (fan-out limit)."""
     stored_ids: set[str] = field(default_factory=set)
@@ -116,17 +118,46 @@ class WorkingSet:
             return False
         return self.store.has_event(event_id)
 
+    def refs_of(self, event_id: str) -> tuple[str, str]:
+        """The profile and session ids a seen event was stored under, batch first.
+
+        A retried event is answered with the ids it was first given, so a client
+        that sent none still learns them; "" stands for an id that is not known.
+        """
+        for event in reversed(self.events):
+            if event["id"] == event_id:
+                return event["profile"]["id"], event["session"]["id"]
+        profile_id, session_id = self.store.event_refs(event_id) or (None, None)
+        if profile_id is not None:
+            profile_id = self.resolve(profile_id) or profile_id
+        return profile_id or "", session_id or ""
+
     def add_event(self, event: dict) -> None:
         """Queue an event for the append-only log."""
         self.events.append(event)
         self.event_ids.add(event["id"])
 
-    def last_fired(self, rule_id: str, scope: str, scope_id: str) -> str | None:
-        """When a rule last fired for a profile or session, batch first."""
+    def last_fired(
+        self, rule_id: str, scope: str, scope_id: str, once_rules: tuple[str, ...] = ()
+    ) -> str | None:
+        """When a rule last fired for a profile or session, batch first.
+
+        The first question about an owner asks the store about every rule in
+        ``once_rules`` at once, so a batch costs one query per profile and
+        session, not one per rule and event.
+        """
         key = (rule_id, scope, scope_id)
         if key in self.fired:
             return self.fired[key]
-        return self.store.get_fired(rule_id, scope, scope_id)
+        owner = (scope, scope_id)
+        known = self.stored_firings.get(owner)
+        if known is None:
+            wanted = once_rules if rule_id in once_rules else (rule_id,)
+            known = self.store.fired_times(scope, scope_id, wanted)
+            self.stored_firings[owner] = known
+        if rule_id not in known and rule_id not in once_rules:
+            known.update(self.store.fired_times(scope, scope_id, (rule_id,)))
+        return known.get(rule_id)
 
     def flush(self) -> None:
         """Write every pending change to the store (inside its transaction)."""

@@ -62,8 +62,9 @@ def read_lines(
     format: str = "auto",
     max_event_bytes: int = MAX_EVENT_BYTES,
     source: str = "file",
+    first_line: int = 1,
 ) -> Iterator[Accepted | Rejected]:
-    """Events and rejects from lines of NDJSON, numbered from 1.
+    """Events and rejects from lines of NDJSON, numbered from ``first_line``.
 
     ``lines`` may be a stream (a binary file, ``sys.stdin.buffer``), read with a
     bound so a huge line never sits in memory whole, or lines of bytes or text.
@@ -71,12 +72,15 @@ def read_lines(
     None they are random. ``format`` is "auto" (tracker payloads are
     flattened), "ndjson" (every line is one event) or "track" (payloads only).
     Blank lines are skipped; a BOM and CRLF line ends are tolerated.
+    ``first_line`` is the number of the first line given, for a reader that
+    resumes mid-file (``tracsh ingest``): the ids it generates are then the
+    ones a read from the start gives.
     """
     received = received or now_text()
     defaults = {"source": {"id": source}}
     if hasattr(lines, "readline"):
         lines = bounded_lines(lines, max_event_bytes)
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(lines, first_line):
         try:
             text = _line_text(line, number == 1, max_event_bytes)
             if not text.strip(" \t\r"):

@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from tracsh.lang import nodes as n
 from tracsh.lang.check import MAX_DEPTH
 from tracsh.lang.errors import Diagnostic, RuleError, diagnostic_at, source_line
-from tracsh.lang.transform import ToNodes
+from tracsh.lang.transform import MAX_FORM_CHARS, ToNodes
 
 _OPEN = {"LPAR", "LSQB", "LBRACE"}
 _CLOSE = {"RPAR", "RSQB", "RBRACE"}
@@ -41,6 +41,41 @@ ACTION_WORDS = (
 
 _FORM_START = re.compile(r"^[ \t]*(rule|journey)[ \t]+(\"[^\"\n]*\"|'[^'\n]*')")
 
+_KEYWORD = re.compile(r"[A-Za-z]+(?:[ \t]+[A-Za-z]+)*")
+"""A token made of words only: a keyword, unless it is a NAME."""
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_]")
+_NUMBERS = frozenset({"INT", "DECIMAL"})
+
+
+class GluedKeyword(Exception):
+    """A keyword written against a name or a number (``whenprofile``, ``3then``)."""
+
+    def __init__(self, token: Token, message: str) -> None:
+        super().__init__(message)
+        self.token = token
+        self.message = message
+
+
+def _is_keyword(token: Token) -> bool:
+    return token.type not in ("NAME", "STRING") and bool(
+        _KEYWORD.fullmatch(str(token.value))
+    )
+
+
+def _check_glued(before: Token, after: Token) -> None:
+    """Refuse two tokens with no space between them where one is a keyword.
+
+    The lexer reads ``whenprofile`` as ``when`` and ``profile`` wherever a name
+    cannot follow, so without this ``sendemail"thanks"`` would load. A number
+    followed by a time unit (``7days``) is a duration and stays allowed.
+    """
+    if after.start_pos != before.end_pos:
+        return
+    if _is_keyword(before) and _NAME_CHAR.match(str(after.value)[:1]):
+        raise GluedKeyword(after, f"put a space after `{before.value}`")
+    if before.type in _NUMBERS and after.type != "UNIT" and _is_keyword(after):
+        raise GluedKeyword(after, f"put a space before `{after.value}`")
+
 
 class _Newlines:
     """Drops the newlines that cannot end a form, a line rule or an action.
@@ -54,7 +89,11 @@ class _Newlines:
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         depth = 0
         previous: Token | None = None
+        last: Token | None = None
         for token in stream:
+            if last is not None:
+                _check_glued(last, token)
+            last = token
             if token.type == "_NL":
                 if depth or previous is None or previous.type in _CONTINUES:
                     continue
@@ -111,8 +150,12 @@ def unfinished(text: str, start: str = "start") -> bool:
     a rule without its ``end`` is unfinished, a misspelt action is not.
     """
     text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    if oversized(text, start) is not None:
+        return False
     try:
         _lark().parse(text, start=start)
+    except GluedKeyword:
+        return False
     except UnexpectedEOF:
         return True
     except UnexpectedInput as err:
@@ -127,10 +170,17 @@ def _parse(text: str, path: str, start: str) -> Any:
     text = text.replace("\r\n", "\n").lstrip("\ufeff")
     if not text.strip():
         raise RuleError([Diagnostic(path, 1, 1, "expected a condition, got nothing")])
+    too_big = oversized(text, start)
+    if too_big is not None:
+        raise RuleError([diagnostic_at(path, text, too_big[0], too_big[1])])
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedInput as err:
         raise RuleError([syntax_error(err, text, path)]) from None
+    except GluedKeyword as err:
+        token = err.token
+        span = n.Span(token.line, token.column, token.line, token.column + 1)
+        raise RuleError([diagnostic_at(path, text, span, err.message)]) from None
     too_deep = _too_deep(tree)
     if too_deep is not None:
         raise RuleError([diagnostic_at(path, text, too_deep, _DEPTH_MESSAGE)])
@@ -139,6 +189,56 @@ def _parse(text: str, path: str, start: str) -> Any:
     if builder.diagnostics:
         raise RuleError(builder.diagnostics)
     return result
+
+
+# --- size, before any parsing -------------------------------------------------------
+
+_FORM_LINE = re.compile(
+    r"^(?:[ \t]*(rule|segment|journey|test)|(when))(?![A-Za-z0-9_])", re.M
+)
+"""A line that may open a form: every form starts a line with one of these words
+(a one-line rule's ``when`` at the margin; indented, it belongs to a named rule)."""
+_KINDS = {"when": "rule"}
+
+
+def oversized(text: str, start: str = "start") -> tuple[n.Span, str] | None:
+    """Where ``text`` holds a form (or is a condition) over MAX_FORM_CHARS, and why.
+
+    Checked before parsing, so a huge paste costs a scan, not a parse. A file is
+    cut at every line that may open a form; a piece over the limit (without the
+    blank and comment lines at its end) is a form over it. The transformer
+    measures each parsed form exactly as well.
+    """
+    if len(text) <= MAX_FORM_CHARS:
+        return None
+    if start != "start":
+        what = "condition" if start == "condition_input" else "value"
+        return n.Span(1, 1, 1, 1), _size_message(what, len(text))
+    starts = [found.start() for found in _FORM_LINE.finditer(text)]
+    for begin, end in zip([0, *starts], [*starts, len(text)], strict=True):
+        if end - begin <= MAX_FORM_CHARS:
+            continue
+        size = len(_without_trailing_comments(text[begin:end]))
+        if size > MAX_FORM_CHARS:
+            line = text.count("\n", 0, begin) + 1
+            found = _FORM_LINE.match(text, begin)
+            word = (found.group(1) or found.group(2)) if found else "rule"
+            return n.Span(line, 1, line, 1), _size_message(_KINDS.get(word, word), size)
+    return None
+
+
+def _without_trailing_comments(piece: str) -> str:
+    lines = piece.split("\n")
+    while len(lines) > 1 and lines[-1].strip()[:1] in ("", "#"):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _size_message(what: str, size: int) -> str:
+    return (
+        f"this {what} is {size} characters long, over the limit of "
+        f"{MAX_FORM_CHARS}; split it into smaller ones"
+    )
 
 
 _DEPTH_MESSAGE = (
@@ -224,10 +324,73 @@ def syntax_error(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
     # state's lookahead set, which merged states make too wide.
     expected = set(getattr(err, "accepts", None) or getattr(err, "expected", ()) or ())
     line, column = _position(token, text)
+    glued = _glued_message(token, expected, text)
+    if glued is not None:
+        span = n.Span(line, column + glued[1], line, column + glued[1] + 1)
+        return diagnostic_at(path, text, span, glued[0])
     message = _message(token, expected, text, line)
     underline = token.type not in ("_NL", "$END")
     span = n.Span(line, column, line, column + len(str(token.value)))
     return diagnostic_at(path, text, span, message, underline=underline)
+
+
+# --- keywords written against a name or a number -----------------------------------
+
+_PHRASES = {
+    "_AND": ("and",),
+    "_OR": ("or",),
+    "TEXT_OP": ("contains", "starts with", "ends with", "matches"),
+    "PRESENCE": ("exists", "is missing", "is null", "is not null", "is empty"),
+    "IF_MISSING": ("if missing",),
+    "ENTER_WHEN": ("enter when",),
+    "EXIT_WHEN": ("exit when",),
+    "UNIT": tuple(
+        f"{unit}{plural}"
+        for unit in ("second", "minute", "hour", "day", "week", "year")
+        for plural in ("s", "")
+    ),
+}
+"""The words of the terminals that are keywords but not plain strings."""
+
+
+@lru_cache(maxsize=1)
+def keyword_phrases() -> dict[str, tuple[str, ...]]:
+    """Every keyword of the grammar, by terminal: ``{"WHEN": ("when",), …}``."""
+    found = {
+        t.name: (t.pattern.value,)
+        for t in _lark().terminals
+        if t.pattern.type == "str" and t.pattern.value.isalpha()
+    }
+    return {**found, **_PHRASES}
+
+
+def _glued_message(
+    token: Token, expected: set[str], text: str
+) -> tuple[str, int] | None:
+    """``put a space after `when```, and how far into the token the space belongs,
+    when the fault is a keyword written without its space.
+
+    Either the unexpected token starts right after a keyword (``rulex "a"``,
+    ``then9``) or a number (``3then``), or it is a name that begins with a
+    keyword the parser wanted (``"purchase"andprofile``).
+    """
+    start = token.start_pos
+    if token.type in ("_NL", "$END") or start is None:
+        return None
+    before = re.search(r"[A-Za-z0-9_]+$", text[max(start - 40, 0) : start])
+    words = {word for phrases in keyword_phrases().values() for p in phrases
+             for word in p.split()}  # fmt: skip
+    if before is not None and before.group(0) in words:
+        return f"put a space after `{before.group(0)}`", 0
+    if before is not None and before.group(0).isdigit() and _is_keyword(token):
+        return f"put a space before `{token.value}`", 0
+    for terminal in sorted(expected):
+        for phrase in keyword_phrases().get(terminal, ()):
+            pattern = r"[ \t]+".join(map(re.escape, phrase.split()))
+            found = re.compile(pattern + r"(?=[A-Za-z0-9_])").match(text, start)
+            if found is not None:
+                return f"put a space after `{phrase}`", found.end() - start
+    return None
 
 
 def _bad_character(err: UnexpectedCharacters, text: str, path: str) -> Diagnostic:

@@ -18,7 +18,7 @@ from prompt_toolkit.lexers import Lexer
 from tracsh.lang.format import scan_comments
 from tracsh.lang.functions import FUNCTIONS
 from tracsh.lang.nodes import ROOTS
-from tracsh.lang.parser import ACTION_WORDS, _lark
+from tracsh.lang.parser import ACTION_WORDS, GluedKeyword, _lark
 from tracsh.repl.entry import kind_of, read
 
 _BY_TYPE = {
@@ -96,6 +96,10 @@ def _tokens(text: str, base: int, out: list[str]) -> None:
             end = len(text) if end < 0 else end
             out[base + bad : base + end] = ["error"] * (end - bad)
             position = end
+            previous = None
+        except GluedKeyword as err:
+            # Lex on from the glued word; the validator marks the fault itself.
+            position += max(err.token.start_pos or 0, 1)
             previous = None
 
 

@@ -9,7 +9,7 @@ enrichers answered. ``tracsh outbox retry`` and ``tracsh webhook`` use it too.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -58,8 +58,11 @@ class DeliveryMixin:
     ) -> list[dict]:
         """Mark up to ``limit`` due rows of one endpoint ``sending`` and return them.
 
-        Each claimed row's ``attempts`` goes up by one and its ``next_attempt``
-        becomes ``lease``: if the worker dies, the row is due again then.
+        Each claimed row's ``next_attempt`` becomes ``lease``: if the worker dies,
+        the row is due again then. ``attempts`` is not touched: an attempt is
+        counted when it is recorded (:meth:`finish_attempt`), so an attempt that
+        never ended is not counted, and a row never goes past the configured
+        number.
         """
         kind, target = endpoint
         with self.transaction():
@@ -73,38 +76,71 @@ class DeliveryMixin:
                 )
             ]
             for row in rows:
-                row.update(
-                    status="sending", attempts=row["attempts"] + 1, next_attempt=lease
-                )
+                row.update(status="sending", next_attempt=lease)
                 self._run(
-                    "UPDATE outbox SET status = 'sending', attempts = ?, "
-                    "next_attempt = ?, updated = ? WHERE id = ?",
-                    (row["attempts"], lease, now, row["id"]),
+                    "UPDATE outbox SET status = 'sending', next_attempt = ?, "
+                    "updated = ? WHERE id = ?",
+                    (lease, now, row["id"]),
                 )
         return rows
 
     def finish_attempt(
         self, row_id: int, changes: Mapping[str, Any], attempt: Mapping[str, Any]
-    ) -> None:
+    ) -> bool:
         """Record one attempt and the row's new state in one transaction.
 
         ``attempt`` holds attempt, started, finished, outcome, status and error.
+        Only a row still ``sending`` changes: a row deleted meanwhile, or finished
+        by another worker after this one's lease ran out, gets no record. True
+        when the row was recorded.
         """
         with self.transaction():
+            found = self._run(
+                "SELECT 1 FROM outbox WHERE id = ? AND status = 'sending'", (row_id,)
+            ).fetchone()
+            if found is None:
+                return False
             self.update_outbox(row_id, changes)
-            self._run(
-                "INSERT INTO delivery_attempts (outbox_id, attempt, started, "
-                "finished, outcome, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row_id,
-                    attempt["attempt"],
-                    attempt["started"],
-                    attempt["finished"],
-                    attempt["outcome"],
-                    attempt.get("status"),
-                    attempt.get("error"),
-                ),
-            )
+            self._record_attempt(row_id, attempt)
+        return True
+
+    def release_outbox(
+        self, ids: Sequence[int], now: str, attempt: Mapping[str, Any] | None = None
+    ) -> int:
+        """Make claimed rows due again at ``now`` without counting an attempt.
+
+        For attempts cut short when the worker is stopped (Ctrl-C): each row goes
+        back to ``retry`` (``pending`` when it was never attempted), and
+        ``attempt``, when given, is recorded for each. Returns the rows released.
+        """
+        released = 0
+        with self.transaction():
+            for row_id in ids:
+                cursor = self._run(
+                    "UPDATE outbox SET status = CASE WHEN attempts > 0 THEN 'retry' "
+                    "ELSE 'pending' END, next_attempt = ?, updated = ? "
+                    "WHERE id = ? AND status = 'sending'",
+                    (now, now, row_id),
+                )
+                if cursor.rowcount and attempt is not None:
+                    self._record_attempt(row_id, attempt)
+                released += cursor.rowcount
+        return released
+
+    def _record_attempt(self, row_id: int, attempt: Mapping[str, Any]) -> None:
+        self._run(
+            "INSERT INTO delivery_attempts (outbox_id, attempt, started, "
+            "finished, outcome, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                row_id,
+                attempt["attempt"],
+                attempt["started"],
+                attempt["finished"],
+                attempt["outcome"],
+                attempt.get("status"),
+                attempt.get("error"),
+            ),
+        )
 
     def delivery_attempts(self, row_id: int) -> list[dict]:
         """Every recorded attempt of one outbox row, oldest first."""

@@ -255,6 +255,22 @@ class RecordsMixin:
         ).fetchone()
         return found[0] if found else None
 
+    def fired_times(
+        self, scope: str, scope_id: str, rule_ids: tuple[str, ...]
+    ) -> dict[str, str]:
+        """When each of ``rule_ids`` last fired for one profile or session."""
+        found: dict[str, str] = {}
+        for start in range(0, len(rule_ids), 500):
+            chunk = rule_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._run(
+                f"SELECT rule_id, time FROM rule_fired WHERE rule_id IN ({marks}) "
+                "AND scope = ? AND scope_id = ?",
+                (*chunk, scope, scope_id),
+            )
+            found.update(rows)
+        return found
+
     def set_fired(self, rule_id: str, scope: str, scope_id: str, time: str) -> None:
         """Record that the rule fired for this profile or session at ``time``."""
         self._writable()

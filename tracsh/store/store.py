@@ -416,6 +416,22 @@ class Store(RecordsMixin, DeliveryMixin, TimersMixin, PeopleMixin, JourneysMixin
             found.update(event_id for (event_id,) in rows)
         return found
 
+    def event_refs(self, event_id: str) -> tuple[str | None, str | None] | None:
+        """The stored event's profile and session ids, or None when it is not stored.
+
+        The profile id is the one it answers to now (merges move it); an event
+        stored without ids gives None for them.
+        """
+        row = self._run(
+            "SELECT e.profile_id, e.session_id, a.profile_id FROM events AS e "
+            "LEFT JOIN aliases AS a ON a.alias = e.profile_id WHERE e.id = ?",
+            (event_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        stored_profile, session_id, current = row
+        return current or stored_profile, session_id
+
     def append_events(self, events: list[dict]) -> None:
         """Append many events in one statement; ids already stored are skipped."""
         self._writable()

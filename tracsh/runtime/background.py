@@ -1,0 +1,80 @@
+"""The runtime's standing background work: journey timers and the outbox worker.
+
+The daemon and the console both run the engine live; both add these tasks to
+their Runtime after ``start()``. Timers fire on the writer (the thread that owns
+the store), between batches, with the wall clock. The outbox worker keeps a
+connection and thread of its own, is woken after every batch that queued
+deliveries, and hands HTTP enrichers' answers back to the processor so they go
+through the same engine as every other event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from tracsh.config import Config
+from tracsh.delivery.worker import OutboxWorker
+from tracsh.engine.scheduler import SchedulerTask
+from tracsh.runtime.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def add_scheduler(runtime: Runtime, interval: float = 1.0) -> SchedulerTask:
+    """Fire due journey steps and scheduled events every ``interval`` seconds."""
+    assert runtime.processor is not None, "start the runtime first"
+    engine = runtime.processor.engine
+    task = SchedulerTask(
+        engine.scheduler, interval=interval, submit=runtime.writer.call
+    )
+    runtime.add_task(task)
+    return task
+
+
+def add_outbox_worker(runtime: Runtime, config: Config) -> OutboxWorker:
+    """Deliver the outbox while the runtime runs; wake it after each batch."""
+    assert runtime.processor is not None, "start the runtime first"
+    processor = runtime.processor
+
+    async def apply(event: dict) -> None:
+        # An HTTP enricher's answer changes a profile: the processor applies it.
+        await (await processor.put([event], origin="enricher"))
+
+    worker = OutboxWorker(runtime.settings.db, config, apply=apply)
+    runtime.add_task(worker)
+    runtime.add_task(OutboxWaker(runtime, worker))
+    return worker
+
+
+class OutboxWaker:
+    """Wakes the outbox worker after every batch that queued a delivery."""
+
+    def __init__(self, runtime: Runtime, worker: OutboxWorker) -> None:
+        assert runtime.processor is not None
+        self.subscription = runtime.processor.subscribe(maxsize=64)
+        self.processor = runtime.processor
+        self.worker = worker
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Wait for batch reports until ``stop``; wake the worker on outbox rows."""
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                report = asyncio.create_task(self.subscription.queue.get())
+                done, _ = await asyncio.wait(
+                    {report, stopping}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if report not in done:
+                    report.cancel()
+                    break
+                if any(_queued(outcome) for outcome in report.result().outcomes):
+                    self.worker.wake()
+        finally:
+            stopping.cancel()
+            self.processor.unsubscribe(self.subscription)
+
+
+def _queued(outcome) -> bool:
+    """Whether an outcome (or an internal event it caused) queued a delivery."""
+    return bool(outcome.outbox) or any(_queued(child) for child in outcome.internal)
