@@ -109,6 +109,7 @@ async def screen_svg(pilot) -> str:
     export's content hash. Tests look at notices through the app instead."""
     app = pilot.app
     app.clear_notifications()
+    app.rates.append(0)  # the rate of the last second depends on the clock
     app.refresh_status()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
