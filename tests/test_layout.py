@@ -59,6 +59,33 @@ def test_core_imports_neither_textual_nor_prompt_toolkit():
     assert result.stdout.strip() == ""
 
 
+def _imported_after(module: str, then: str = "") -> set[str]:
+    """The modules importing ``module`` (then running ``then``) brings in, in a
+    fresh interpreter."""
+    probe = (
+        f"import sys\nimport {module}\n{then}\nprint(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    return set(result.stdout.split())
+
+
+def test_the_console_and_the_repl_never_import_each_other():
+    console = _imported_after("tracsh.tui.app")
+    assert not any(name.startswith("tracsh.repl") for name in console)
+    assert not any(name.split(".")[0] == "prompt_toolkit" for name in console)
+    repl = _imported_after("tracsh.repl")
+    assert not any(name.startswith("tracsh.tui") for name in repl)
+    assert not any(name.split(".")[0] == "textual" for name in repl)
+
+
+def test_the_command_line_loads_textual_only_when_the_console_runs():
+    loaded = _imported_after("tracsh.cli.main", "tracsh.cli.main.load_commands()")
+    assert "tracsh.cli.tui" in loaded
+    assert "textual" not in loaded
+
+
 def test_evaluator_never_imports_the_parser():
     probe = (
         "import sys\n"

@@ -179,6 +179,32 @@ def _env(value: Any, root: Path | None) -> str:
     return value
 
 
+def _rate(value: Any, root: Path | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError()
+    if not 0 <= value < math.inf:
+        raise ValueError()
+    return float(value)
+
+
+def _keymap(value: Any, root: Path | None, prefix: str = "") -> dict[str, str]:
+    """Binding ids to keys; nested tables join with dots (``events.pause``)."""
+    if not isinstance(value, dict):
+        raise ValueError()
+    found: dict[str, str] = {}
+    for name, item in value.items():
+        if isinstance(item, dict):
+            found.update(_keymap(item, root, f"{prefix}{name}."))
+        elif isinstance(item, str) and item.strip():
+            found[f"{prefix}{name}"] = item.strip()
+        else:
+            raise ValueError(
+                f'expected a key such as "ctrl+r" for {prefix}{name}, '
+                f"got {describe(item)}"
+            )
+    return found
+
+
 def _url(value: Any, root: Path | None) -> str:
     text = _text(value, root)
     scheme, _, rest = text.partition("://")
@@ -240,6 +266,12 @@ PATH = Kind("path", 'a path like "tracsh.db"', _path)
 PATHS = Kind("list of paths", 'a list of paths like ["rules"]', _paths)
 ENV = Kind("env name", "the name of an environment variable (letters, digits, _)", _env)
 URL = Kind("URL", 'an http:// or https:// URL like "https://example.test/hook"', _url)
+RATE = Kind("number", "a number of 0 or more", _rate)
+KEYMAP = Kind(
+    "table of keys",
+    'a table of binding ids and keys like {"events.pause" = "p"}',
+    _keymap,
+)
 HEADERS = Kind("table of text", 'a table of text values like {X-Key = "v"}', _headers)
 ENV_HEADERS = Kind(
     "table of env names",
@@ -335,6 +367,28 @@ class CollectorConfig:
         COUNT,
         5000,
         "events that may wait to be processed; beyond that requests get 503",
+    )
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """How `tracsh tui` looks, how much it keeps, and which keys it answers to."""
+
+    theme: str = key(
+        choice("dark", "light"), "dark", "the colour theme at start (ctrl+t switches)"
+    )
+    rows: int = key(COUNT, 1000, "events the live stream keeps; older ones drop off")
+    refresh: float = key(
+        DURATION, "1s", "how often figures are read again from the database"
+    )
+    speed: float = key(
+        RATE, 100, "events per second `--replay` feeds when `--speed` is not given"
+    )
+    keys: dict[str, str] = key(
+        KEYMAP,
+        {},
+        "key overrides by binding id (`?` in the console lists them), e.g. "
+        '`"events.pause" = "space"`',
     )
 
 
@@ -479,6 +533,7 @@ SECTIONS: dict[str, type] = {
     "session": SessionConfig,
     "collector": CollectorConfig,
     "delivery": DeliveryConfig,
+    "console": ConsoleConfig,
 }
 """Sections that appear once: ``[store]``."""
 
@@ -516,6 +571,7 @@ class Config:
     session: SessionConfig
     collector: CollectorConfig
     delivery: DeliveryConfig
+    console: ConsoleConfig
     sources: dict[str, SourceConfig]
     channels: dict[str, ChannelConfig]
     webhooks: dict[str, WebhookConfig]

@@ -309,6 +309,24 @@ ERRORS = [
         'tracsh.toml: rules.dirs: expected a list of paths like ["rules"], got []',
     ),
     (
+        "[console]\nrows = 0",
+        "tracsh.toml: console.rows: expected a whole number of 1 or more, got 0",
+    ),
+    (
+        '[console]\ntheme = "blue"',
+        'tracsh.toml: console.theme: expected one of "dark", "light", got "blue"',
+    ),
+    (
+        "[console.keys]\nevents.pause = 3",
+        'tracsh.toml: console.keys: expected a key such as "ctrl+r" for '
+        "events.pause, got 3",
+    ),
+    (
+        "[console]\nkeys = 3",
+        "tracsh.toml: console.keys: expected a table of binding ids and keys like "
+        '{"events.pause" = "p"}, got 3',
+    ),
+    (
         "[sources.web]\nenabled = 1",
         "tracsh.toml: sources.web.enabled: expected true or false, got 1",
     ),
@@ -328,7 +346,7 @@ ERRORS = [
     (
         "[zzz]\n",
         "tracsh.toml: zzz: unknown section (known: store, rules, session, collector, "
-        "delivery, sources, channels, webhooks, enrichers)",
+        "delivery, console, sources, channels, webhooks, enrichers)",
     ),
     (
         "[collector]\nzzz = 1",
@@ -435,6 +453,15 @@ ERRORS = [
 @pytest.mark.parametrize(("text", "message"), ERRORS)
 def test_errors(tmp_path, text, message):
     assert error_of(tmp_path, text) == message
+
+
+def test_console_keys_flatten_nested_tables_into_binding_ids(tmp_path):
+    path = tmp_path / "tracsh.toml"
+    path.write_text(
+        '[console.keys]\nevents.pause = "space"\n"console.quit" = " ctrl+x "\n'
+    )
+    keys = load_config(path).console.keys
+    assert keys == {"events.pause": "space", "console.quit": "ctrl+x"}
 
 
 def test_config_errors_are_user_errors(tmp_path):

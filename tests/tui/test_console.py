@@ -1,0 +1,236 @@
+"""What an operator does: follow a person from an event to their deliveries,
+save a rule and have it run, retry a dead letter, and the failures in between."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from console_harness import (
+    SIZE,
+    console,
+    replay_done,
+    replay_file,
+    settle,
+    until,
+    write_events,
+)
+from rich.console import Console
+from textual.widgets import DataTable, Input, Static
+
+from tracsh.store import Store
+from tracsh.tui.screens.dialogs import ConfirmScreen, ErrorPanel
+
+pytestmark = pytest.mark.anyio
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def caught_up(pilot) -> int:
+    """Wait for an attached console to read the database's latest events."""
+    await until(pilot, lambda: pilot.app.seen_total > 0)
+    await pilot.pause(0.5)
+    return pilot.app.seen_total
+
+
+def text_of(static: Static) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(static.content)
+    return console.export_text()
+
+
+async def test_replay_runs_the_engine_into_the_database(shop):
+    replayed = replay_file(shop, 200)
+    ids = [json.loads(line)["id"] for line in replayed.read_text().splitlines()]
+    app = console(shop, replay=replayed, speed=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await replay_done(pilot)
+        assert app.seen_total == 200
+        assert app.feed_text == (
+            "replay finished: 200 events, 0 already stored, 0 rejected"
+        )
+    with Store.open(shop / "tracsh.db", readonly=True) as store:
+        assert store.stored_events(ids) == set(ids)
+
+
+async def test_the_stream_keeps_only_the_newest_rows(shop):
+    app = console(shop, replay=replay_file(shop, 150), speed=0, rows=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await replay_done(pilot)
+        stream = app.screen.stream
+        assert len(app.recent) == 40 and len(stream.view) == 40
+        assert [s.number for s in stream.view] == list(range(111, 151))
+        assert len(app.seen_by_id) == 40
+
+
+async def test_pause_holds_new_events_back(shop):
+    app = console(shop, attach=True, rows=100)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "p")
+        base = await caught_up(pilot)
+        write_events(shop, 30, start=1500)
+        # The engine stores internal events (segment-entered, ...) too.
+        await until(pilot, lambda: app.screen.stream.held >= 30)
+        held = app.screen.stream.held
+        assert [s.number for s in app.screen.stream.view][-1] == base
+        await pilot.press("p")
+        assert [s.number for s in app.screen.stream.view][-1] == base + held
+
+
+async def test_from_an_event_to_the_person_and_what_was_sent(shop):
+    app = console(shop, replay=replay_file(shop, 120), speed=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await replay_done(pilot)
+        await pilot.press("2", "slash")
+        app.screen.query_one("#filter", Input).value = "purchase"
+        await pilot.press("enter")
+        seen = app.screen.stream.current
+        await until(pilot, lambda: app.screen.detailed is seen)
+        detail = text_of(app.screen.query_one("#event-detail", Static))
+        assert "count purchases" in detail and "order-confirmation" in detail
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.screen.AREA == "profiles"
+        assert app.screen.profile["profile"]["id"] == seen.outcome.profile_id
+        await pilot.press("d")
+        await settle(pilot)
+        sent = app.screen.query_one("#outbox", DataTable)
+        rows = [sent.get_row_at(i) for i in range(sent.row_count)]
+        assert any(row[2] == "order-confirmation" for row in rows)
+
+
+async def test_a_bad_condition_in_the_search_box_is_two_lines_not_a_panel(shop):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        app.screen.query_one("#search", Input).value = "profile.visits >> 3"
+        await pilot.press("enter")
+        await settle(pilot)
+        problem = text_of(app.screen.query_one("#search-problem", Static)).strip()
+        assert len(problem.splitlines()) == 2 and "column 17" in problem
+        assert not isinstance(app.screen, ErrorPanel)
+
+
+async def test_search_by_email_and_by_id_prefix(shop):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        with Store.open(shop / "tracsh.db", readonly=True) as store:
+            doc = next(p for p in store.iter_profiles() if p["pii"].get("email"))
+        for text in (doc["pii"]["email"].upper(), doc["id"][:-1]):
+            app.screen.query_one("#search", Input).value = text
+            await pilot.press("enter")
+            await settle(pilot)
+            table = app.screen.query_one("#results", DataTable)
+            found = [table.get_row_at(i)[0] for i in range(table.row_count)]
+            assert doc["id"] in found, text
+
+
+async def test_a_saved_rule_runs_on_the_next_events(shop):
+    rule = 'when event.type == "page-view" then add segment "saw a page"\n'
+    app = console(shop, replay=replay_file(shop, 300), speed=100)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "down", "enter")
+        app.screen.editor.insert(rule, (0, 0))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.ruleset.rule("consent:1") is not None)
+        await replay_done(pilot)
+    with Store.open(shop / "tracsh.db", readonly=True) as store:
+        assert store.segment_sizes().get("saw a page", 0) > 0
+
+
+async def test_a_saved_rule_file_with_errors_leaves_the_old_rules_running(shop):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = app.ruleset
+        await pilot.press("4", "down", "enter")
+        app.screen.editor.insert("when then\n", (0, 0))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("not reloaded" in n for n in notices(app)))
+        assert app.ruleset is before
+
+
+async def test_retry_puts_a_dead_letter_back_in_the_queue(shop):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("6", *"ssssss")
+        await settle(pilot)
+        dead = app.screen.current_id()
+        await pilot.press("r")
+        await until(pilot, lambda: f"outbox {dead} is pending again" in notices(app))
+    with Store.open(shop / "tracsh.db", readonly=True) as store:
+        assert store.get_outbox(dead)["status"] == "pending"
+
+
+async def test_attached_the_console_refuses_to_write_and_says_how(shop):
+    app = console(shop, attach=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("6", *"ssssss")
+        await settle(pilot)
+        await pilot.press("r")
+        assert "attached read-only: run `tracsh outbox retry" in notices(app)[-1]
+
+
+async def test_forget_asks_first_and_says_it_is_not_in_this_build(shop):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        app.screen.query_one("#search", Input).value = "profile.visits > 3"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert notices(app)[-1:] != ["forgetting"] and app.screen.AREA == "profiles"
+        await pilot.press("x", "y")
+        assert "not in this build" in notices(app)[-1]
+
+
+async def test_attached_the_console_shows_what_another_process_writes(shop):
+    app = console(shop, attach=True, rows=500)
+    async with app.run_test(size=SIZE) as pilot:
+        base = await caught_up(pilot)
+        write_events(shop, 50, start=1500)
+        await until(pilot, lambda: "ev-01550" in app.seen_by_id)
+        assert all(seen.outcome is None for seen in app.recent)
+        new = [s.event["id"] for s in app.recent if s.number > base]
+        assert [i for i in new if i.startswith("ev-")] == [
+            f"ev-{n:05d}" for n in range(1501, 1551)
+        ]
+
+
+async def test_a_failing_worker_shows_a_panel_and_the_console_goes_on(shop):
+    missing = replay_file(shop, 10)
+    app = console(shop, replay=missing, speed=0)
+    missing.unlink()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ErrorPanel))
+        assert app.screen.summary.startswith("feed failed: ")
+        assert app.screen.summary.endswith(
+            "more.ndjson: cannot read: No such file or directory"
+        )
+        await pilot.press("escape", "3")
+        await settle(pilot)
+        assert app.screen.AREA == "rules"
+        assert app.feed_text.startswith("feed stopped on an error")
+        assert any("cannot read" in line for line in app.log_lines)
+
+
+async def test_events_are_shown_once_however_screens_switch(shop):
+    app = console(shop, replay=replay_file(shop, 400), speed=200)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        for key in "3232":
+            await pilot.press(key)
+        await replay_done(pilot)
+        numbers = [seen.number for seen in app.screen.stream.view]
+        assert numbers == sorted(set(numbers)) and len(numbers) == 400

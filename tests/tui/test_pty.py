@@ -1,0 +1,76 @@
+"""The real ``tracsh tui`` in a pseudo-terminal: it starts, and it gives the
+terminal back (alternate screen left, cursor shown) however it is ended."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+LEAVE_ALT_SCREEN = b"\x1b[?1049l"
+SHOW_CURSOR = b"\x1b[?25h"
+
+
+def run_console(project: Path, stop) -> tuple[bytes, int]:
+    """Start the console in a pty, wait for its first screen, ``stop`` it."""
+    main, child = pty.openpty()
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="100", LINES="30")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tracsh.cli.main", "tui", "--db", "tracsh.db"],
+        cwd=project,
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+        close_fds=True,
+    )
+    os.close(child)
+    output = read_until(main, b"dashboard", seconds=20)
+    stop(process, main)
+    output += read_until(main, None, seconds=10)
+    os.close(main)
+    return output, process.wait(timeout=10)
+
+
+def read_until(fd: int, wanted: bytes | None, seconds: float) -> bytes:
+    """Read the pty until ``wanted`` shows up (or it closes, or time is up)."""
+    data = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        if wanted is not None and wanted in data:
+            break
+    return data
+
+
+def press_quit(process, fd) -> None:
+    os.write(fd, b"\x11")  # ctrl+q
+
+
+def terminate(process, fd) -> None:
+    process.send_signal(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("stop", [press_quit, terminate], ids=["ctrl+q", "sigterm"])
+def test_the_terminal_is_given_back(shop, stop):
+    output, status = run_console(shop, stop)
+    assert b"dashboard" in output
+    tail = output[output.rfind(b"dashboard") :]
+    assert LEAVE_ALT_SCREEN in tail and SHOW_CURSOR in tail
+    assert status in (0, -signal.SIGTERM, 128 + signal.SIGTERM)

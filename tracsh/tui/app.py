@@ -1,0 +1,368 @@
+"""The operator console: the Textual app that ties screens, feed, keys and themes.
+
+``tracsh tui`` (tracsh/cli/tui.py) builds a FeedPlan and runs ConsoleApp. The
+app starts the feed in a thread worker, keeps the bounded ring of recent
+events, counts events per second, and routes what the feed and the loaders post
+to the screen that is showing. Screens are Textual modes, one per area.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import traceback
+from collections import Counter, deque
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.worker import Worker, WorkerFailed, WorkerState
+
+from tracsh.errors import UserError
+from tracsh.lang.loader import RuleSet
+from tracsh.tui import logs
+from tracsh.tui.feed import Feed, FeedPlan, NotAvailable, make_feed
+from tracsh.tui.keys import bindings, keymap_of, of_area
+from tracsh.tui.messages import FeedEvents, FeedState, LogLine, Notice, RulesLoaded
+from tracsh.tui.palette import ConsolePalette
+from tracsh.tui.reader import Reader
+from tracsh.tui.screens.base import ConsoleScreen
+from tracsh.tui.screens.dashboard import DashboardScreen
+from tracsh.tui.screens.dialogs import ErrorPanel, HelpScreen
+from tracsh.tui.screens.editor import EditorScreen
+from tracsh.tui.screens.events import EventsScreen
+from tracsh.tui.screens.journeys import JourneysScreen
+from tracsh.tui.screens.outbox import OutboxScreen
+from tracsh.tui.screens.profiles import ProfilesScreen
+from tracsh.tui.screens.rules import RulesScreen
+from tracsh.tui.screens.segments import SegmentsScreen
+from tracsh.tui.themes import DARK, LIGHT, THEMES
+
+log = logging.getLogger(__name__)
+
+LOG_LINES = 500
+"""Log lines the panel keeps."""
+
+DRAW_EVERY = 0.1
+"""Seconds between two hand-overs of new events to the screen: drawing the stream
+for every batch of a busy feed would leave no time for keys."""
+
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits (Python's default: 5 ms)."""
+
+
+def where_it_failed(error: BaseException) -> str:
+    """The innermost frame of an exception, in one line, for the error panel."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "the full traceback is in the log panel (ctrl+l)"
+    last = frames[-1]
+    return (
+        f"at {last.filename}:{last.lineno} in {last.name}\n"
+        "the full traceback is in the log panel (ctrl+l)"
+    )
+
+
+class ConsoleApp(App):
+    """The tracsh operator console."""
+
+    TITLE = "tracsh"
+    BINDINGS = bindings("console")
+    """Screens by number, help, palette, theme, log panel, screenshot, quit."""
+
+    MODES = {
+        "dashboard": DashboardScreen,
+        "events": EventsScreen,
+        "rules": RulesScreen,
+        "editor": EditorScreen,
+        "profiles": ProfilesScreen,
+        "outbox": OutboxScreen,
+        "segments": SegmentsScreen,
+        "journeys": JourneysScreen,
+    }
+    """One screen per area; the number keys switch between them."""
+
+    CSS = """
+    .-hidden { display: none; }
+    #log-panel { height: 10; border-top: solid $primary 40%; }
+    #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(
+        self,
+        plan: FeedPlan,
+        ruleset: RuleSet,
+        theme: str = "dark",
+        keys: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.plan = plan
+        """What the command line asked for."""
+        self.ruleset = ruleset
+        """The rules as last loaded (the engine runs these when it runs here)."""
+        self.reader = Reader(plan.db)
+        """Read-only queries for the screens."""
+        self.recent: deque = deque(maxlen=plan.rows)
+        """The last events seen, oldest first; old ones drop off."""
+        self.seen_by_id: dict[str, object] = {}
+        """The same events by event id, to find an event's outcome."""
+        self.rates: deque[int] = deque([0], maxlen=60)
+        """Events per second over the last minute."""
+        self.moves: Counter = Counter()
+        """(segment, "entered"|"left") counts while the console ran the engine."""
+        self.segment_baseline: dict[str, int] | None = None
+        """Segment sizes when the console started, for "change"."""
+        self.seen_total = 0
+        self.feed_text = "starting"
+        self.log_lines: deque[str] = deque(maxlen=LOG_LINES)
+        self.show_log = False
+        self.feed: Feed | None = None
+        self._this_second = 0
+        self._undrawn: list = []
+        self._switch_interval = sys.getswitchinterval()
+        self._logging = None
+        self.keymap, self.key_problems = keymap_of(keys or {})
+        for candidate in (DARK, LIGHT):
+            self.register_theme(candidate)
+        self.theme = THEMES[theme].name
+
+    @property
+    def mode_text(self) -> str:
+        """What the console is doing, for the header."""
+        if self.plan.attach:
+            return f"watching {self.plan.db} read-only"
+        if self.plan.replay is not None:
+            return f"replaying {self.plan.replay.name} into {self.plan.db.name}"
+        return f"engine on {self.plan.db.name}"
+
+    def status_text(self) -> str:
+        """The status line: the feed's state and the current rate."""
+        rate = f"{self.rates[-1]:,} events/s"
+        return f"{rate} · {self.feed_text} · 1-8 screens · ? keys"
+
+    # Starting and stopping.
+
+    def on_mount(self) -> None:
+        """Keys, logging, the feed, the rate clock, then the dashboard."""
+        self.set_keymap(self.keymap)
+        # The engine's thread holds the GIL for up to the switch interval at a
+        # time; a shorter interval lets keys in sooner while it works.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._logging = logs.attach(self)
+        self.segment_baseline = self.reader.segment_sizes()
+        for problem in self.key_problems:
+            self.notify(problem, title="tracsh.toml", severity="warning", timeout=10)
+        self.feed = make_feed(self.plan, self.post_message, self.ruleset)
+        self.run_worker(
+            self.feed.run, thread=True, name="feed", group="feed", exit_on_error=False
+        )
+        self.set_interval(1.0, self._tick)
+        self.set_interval(DRAW_EVERY, self._draw_seen)
+        self._exit_on_signals()
+        self.switch_mode("dashboard")
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP end the app as ctrl+q does, giving the terminal back."""
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(number, self._signalled, number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return  # not the main thread, or a platform without them
+
+    def _signalled(self, number: int) -> None:
+        log.info("ending on signal %s", signal.Signals(number).name)
+        self.stop_feed()
+        self.exit(return_code=128 + number)
+
+    def on_unmount(self) -> None:
+        """Stop the feed and close the reader, however the app ends."""
+        self.stop_feed()
+        self.reader.close()
+        sys.setswitchinterval(self._switch_interval)
+        if self._logging is not None:
+            logs.detach(*self._logging)
+
+    def stop_feed(self) -> None:
+        """Ask the feed to stop (it closes its writer on its own thread)."""
+        if self.feed is not None:
+            self.feed.stop()
+
+    async def action_quit(self) -> None:
+        """Stop the feed, then leave."""
+        self.stop_feed()
+        self.exit()
+
+    def _tick(self) -> None:
+        """Close one second of counting and refresh the status line."""
+        self.rates.append(self._this_second)
+        self._this_second = 0
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        """Show the status on the screen in view, or under the dialog in view."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConsoleScreen):
+                screen.show_status(self.status_text())
+                return
+
+    # What the feed posts.
+
+    def on_feed_events(self, message: FeedEvents) -> None:
+        """Keep the events (bounded), count them, show them."""
+        for seen in message.seen:
+            if len(self.recent) == self.recent.maxlen:
+                dropped = self.recent.popleft()
+                self.seen_by_id.pop(dropped.event.get("id"), None)
+            self.recent.append(seen)
+            self.seen_by_id[seen.event.get("id")] = seen
+            if seen.outcome is not None:
+                self._count_moves(seen.outcome)
+        self._this_second += len(message.seen)
+        self.seen_total += len(message.seen)
+        self._undrawn.extend(message.seen)
+
+    def _draw_seen(self) -> None:
+        """Hand the events that arrived since the last call to the screen."""
+        if not self._undrawn:
+            return
+        seen, self._undrawn = self._undrawn, []
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.events_arrived(seen[-self.plan.rows :])
+
+    def _count_moves(self, outcome) -> None:
+        for name in outcome.segments_entered:
+            self.moves[(name, "entered")] += 1
+        for name in outcome.segments_left:
+            self.moves[(name, "left")] += 1
+        for child in outcome.internal:
+            self._count_moves(child)
+
+    def on_feed_state(self, message: FeedState) -> None:
+        """Show what the feed is doing."""
+        self.feed_text = message.text
+        self.refresh_status()
+
+    def on_rules_loaded(self, message: RulesLoaded) -> None:
+        """Use newly loaded rules, or say why the old ones still run."""
+        if message.applied:
+            self.ruleset = message.ruleset
+            if isinstance(self.screen, ConsoleScreen):
+                self.screen.rules_changed()
+        severity = "information" if message.applied else "error"
+        self.notify(message.text, severity=severity)
+
+    def on_notice(self, message: Notice) -> None:
+        """The feed's answer to a request."""
+        self.notify(message.text, severity=message.severity)
+
+    def on_log_line(self, message: LogLine) -> None:
+        """Keep the line for the panel and show it if the panel is open."""
+        self.log_lines.append(message.text)
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.log_line(message.text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed gets an error panel; the console keeps going."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            if worker.name == "feed" and event.state == WorkerState.SUCCESS:
+                self.feed_text = f"feed stopped · {self.feed_text}"
+                self.refresh_status()
+            return
+        error = worker.error
+        kind = "" if isinstance(error, UserError) else f"{type(error).__name__}: "
+        summary = f"{worker.name} failed: {kind}{error}"
+        if worker.name == "feed":
+            self.feed_text = "feed stopped on an error (ctrl+l shows the log)"
+            self.refresh_status()
+        log.error(summary, exc_info=error)
+        self.push_screen(ErrorPanel(summary, where_it_failed(error)))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker that fails (ours or one of Textual's own, such as the command
+        palette's search) gets an error panel; anything else ends the app as
+        Textual ends it, with the terminal restored."""
+        if isinstance(error, WorkerFailed):
+            summary = f"a background task failed: {error.error}"
+            log.error(summary, exc_info=error.error)
+            self.push_screen(ErrorPanel(summary, where_it_failed(error.error)))
+            return
+        super()._handle_exception(error)
+
+    # What screens ask of the app.
+
+    async def open_profile(self, profile_id: str) -> None:
+        """Show the Profiles screen with ``profile_id`` open."""
+        await self.switch_mode("profiles")
+        self.screen.find(profile_id)
+
+    async def edit(self, path: str, line: int) -> None:
+        """Show the editor with ``path`` open at ``line``."""
+        await self.switch_mode("editor")
+        self.screen.open(path, line)
+
+    def rules_saved(self) -> None:
+        """A rule file was saved: the engine here reloads the rules."""
+        self.feed.reload()
+
+    def retry(self, outbox_id: int) -> None:
+        """Have the feed send an outbox row again."""
+        self._ask(lambda: self.feed.retry(outbox_id))
+
+    def forget(self, profile_id: str) -> None:
+        """Have the feed forget a profile."""
+        self._ask(lambda: self.feed.forget(profile_id))
+
+    def _ask(self, request) -> None:
+        try:
+            request()
+        except NotAvailable as err:
+            self.notify(str(err), severity="error", timeout=8)
+
+    # Actions.
+
+    async def action_show(self, area: str) -> None:
+        """Switch to the screen of ``area``."""
+        await self.switch_mode(area)
+
+    def action_command_palette(self) -> None:
+        """Open the command palette (tracsh/tui/palette.py says why it is ours)."""
+        if not ConsolePalette.is_open(self):
+            self.push_screen(ConsolePalette(id="--command-palette"))
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.keymap))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = LIGHT.name if self.theme == DARK.name else DARK.name
+
+    def action_toggle_log(self) -> None:
+        """Show or hide the log panel."""
+        self.show_log = not self.show_log
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.sync_log()
+
+    def action_screenshot(self) -> None:
+        """Save an SVG of the screen in the current directory."""
+        path = self.save_screenshot()
+        self.notify(f"saved {path}")
+
+    # The command palette lists the same registry as the keys.
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every console command, and those of the screen showing, as "area: name"."""
+        area = getattr(screen, "AREA", None)
+        for entry in of_area("console") + (of_area(area) if area else []):
+            if entry.widget is not None or entry.id == "console.palette":
+                continue
+            target = self if entry.area == "console" else screen
+            yield SystemCommand(
+                entry.title,
+                entry.description,
+                lambda t=target, a=entry.action: t.run_action(a),
+            )

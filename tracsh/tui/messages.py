@@ -1,0 +1,97 @@
+"""Messages that worker threads post to the console, which alone builds widgets.
+
+The feed (tracsh/tui/feed.py) posts events, its state and its answers; the
+log handler posts log lines; screens' loader threads post what they read.
+``post_message`` is safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from tracsh.engine.outcome import Outcome
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One event as the console saw it."""
+
+    number: int
+    """Arrival order in this console, from 1."""
+    event: dict
+    """The event as stored."""
+    outcome: Outcome | None
+    """What the engine made of it; None when watching another process."""
+
+
+class FeedEvents(Message):
+    """Events the feed has processed (or, attached, found in the database)."""
+
+    def __init__(self, seen: list[Seen], rejected: int = 0) -> None:
+        super().__init__()
+        self.seen = seen
+        """The events, oldest first."""
+        self.rejected = rejected
+        """Input records refused since the last message."""
+
+
+class FeedState(Message):
+    """A line saying what the feed is doing, for the status bar."""
+
+    def __init__(self, text: str, running: bool = True) -> None:
+        super().__init__()
+        self.text = text
+        """For people: "replaying 1,200 of 4,975 at 100 events/s"."""
+        self.running = running
+        """False once the feed has stopped for good."""
+
+
+class RulesLoaded(Message):
+    """The feed (re)loaded rules, or refused a rule set with errors."""
+
+    def __init__(self, ruleset: Any, applied: bool, text: str) -> None:
+        super().__init__()
+        self.ruleset = ruleset
+        """The RuleSet that was read."""
+        self.applied = applied
+        """True when the engine runs it now."""
+        self.text = text
+        """For people: what happened."""
+
+
+class Notice(Message):
+    """The answer to something the operator asked of the feed (retry, reload)."""
+
+    def __init__(self, text: str, severity: str = "information") -> None:
+        super().__init__()
+        self.text = text
+        """One or two lines for people."""
+        self.severity = severity
+        """"information", "warning" or "error", as Textual's notify takes it."""
+
+
+class LogLine(Message):
+    """One formatted log record, for the log panel."""
+
+    def __init__(self, text: str, level: int) -> None:
+        super().__init__()
+        self.text = text
+        """The formatted record."""
+        self.level = level
+        """The logging level number."""
+
+
+class Loaded(Message):
+    """What a screen's loader thread read, or why it could not."""
+
+    def __init__(self, what: str, data: Any = None, error: str | None = None) -> None:
+        super().__init__()
+        self.what = what
+        """Which load this answers (a screen may run several)."""
+        self.data = data
+        """The rows or documents read."""
+        self.error = error
+        """A message for people when reading failed, else None."""

@@ -1,0 +1,128 @@
+"""Modal screens over the console: key help, a yes/no question, an error panel.
+
+The help is generated from tracsh/tui/keys.py with the keys tracsh.toml set,
+so it lists exactly what the console answers to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tracsh.tui.keys import AREAS, bindings, effective_key, of_area
+
+
+def key_text(keys: str) -> str:
+    """Keys as people read them: ``ctrl+p``, ``?``, ``esc``."""
+    shown = []
+    for key in keys.split(","):
+        key = key.strip()
+        shown.append(
+            {"question_mark": "?", "slash": "/", "escape": "esc"}.get(key, key)
+        )
+    return ", ".join(shown)
+
+
+def help_table(keymap: Mapping[str, str]) -> Table:
+    """Every binding by area: key, id, what it does."""
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("key", style="bold cyan", no_wrap=True)
+    table.add_column("id", style="dim", no_wrap=True)
+    table.add_column("what it does")
+    for area in AREAS:
+        entries = of_area(area)
+        table.add_row(Text(area, style="bold underline"), "", "")
+        for entry in entries:
+            keys = key_text(effective_key(entry, keymap))
+            table.add_row(keys, entry.id, entry.description)
+        table.add_row("", "", "")
+    return table
+
+
+class HelpScreen(ModalScreen):
+    """Every key of the console, from the registry."""
+
+    BINDINGS = bindings("help")
+    """Closing the help."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; height: 90%; border: round $primary; background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        """The table in a scrolling frame."""
+        with VerticalScroll() as frame:
+            frame.border_title = "keys (tracsh.toml [console.keys] changes them)"
+            frame.border_subtitle = "esc closes"
+            yield Static(help_table(self.keymap), id="help-table")
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; dismisses with True for yes."""
+
+    BINDINGS = bindings("confirm")
+    """Answering."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 64; height: auto; border: thick $warning; background: $panel;
+        padding: 1 2;
+    }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        """The question and the keys that answer it."""
+        with Vertical():
+            yield Static(self.question)
+            yield Static(Text("\ny: yes    n / esc: no", style="bold"))
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+
+class ErrorPanel(ModalScreen):
+    """Something failed in a worker; the console keeps running underneath."""
+
+    BINDINGS = bindings("error")
+    """Closing the panel."""
+
+    DEFAULT_CSS = """
+    ErrorPanel { align: center middle; }
+    ErrorPanel > VerticalScroll {
+        width: 90%; height: 70%; border: thick $error; background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, summary: str, detail: str) -> None:
+        super().__init__()
+        self.summary = summary
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        """The one-line summary, then the details."""
+        with VerticalScroll() as frame:
+            frame.border_title = "error"
+            frame.border_subtitle = "esc closes; the console keeps running"
+            yield Static(Text(self.summary, style="bold"), id="error-summary")
+            yield Static(Text(self.detail, style="dim"), id="error-detail")

@@ -1,0 +1,220 @@
+"""Profiles: search by id, e-mail or condition; one profile, its events and mail.
+
+A search that is not a plain id or address is read as a condition of the rule
+language (``profile.visits > 3``); a mistake in it is shown under the box, in
+two lines, and nothing else happens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import (
+    DataTable,
+    Input,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tree,
+)
+
+from tracsh.tui.keys import bindings
+from tracsh.tui.messages import Seen
+from tracsh.tui.screens.base import ConsoleScreen
+from tracsh.tui.screens.dialogs import ConfirmScreen
+from tracsh.tui.widgets.details import event_detail, outbox_detail
+from tracsh.tui.widgets.profile import fill_tree, summary_text
+
+RESULT_COLUMNS = ("profile", "e-mail", "visits", "last seen")
+TIMELINE_COLUMNS = ("time", "type", "source", "session")
+DELIVERY_COLUMNS = ("created", "kind", "target", "status", "rule")
+
+
+class ProfilesScreen(ConsoleScreen):
+    """Find a person and see everything tracsh knows and did about them."""
+
+    AREA = "profiles"
+    BINDINGS = bindings("profiles")
+    """Search, results, forget, and the profile's tabs."""
+
+    DEFAULT_CSS = """
+    ProfilesScreen #search { height: 3; }
+    ProfilesScreen #search-problem { color: $error; height: auto; padding: 0 2; }
+    ProfilesScreen #results { width: 58; }
+    ProfilesScreen #summary { height: auto; padding: 0 1; }
+    ProfilesScreen .split > DataTable { height: 1fr; }
+    ProfilesScreen .split > VerticalScroll {
+        height: 1fr; border-top: solid $primary 40%; padding: 0 1;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.profile: dict[str, Any] | None = None
+        self.wanted: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        """Search box, results on the left, the open profile on the right."""
+        yield Input(
+            placeholder="id, e-mail, or a condition such as profile.visits > 3",
+            id="search",
+        )
+        yield Static(id="search-problem")
+        with Horizontal():
+            yield DataTable(cursor_type="row", id="results")
+            with Vertical():
+                yield Static("search for a profile", id="summary")
+                with TabbedContent(initial="fields", id="tabs"):
+                    with TabPane("fields", id="fields"):
+                        yield Tree("profile", id="tree")
+                    with TabPane("timeline", id="timeline"), Vertical(classes="split"):
+                        yield DataTable(cursor_type="row", id="events")
+                        with VerticalScroll():
+                            yield Static(id="event-detail")
+                    with TabPane("deliveries", id="deliveries"):
+                        with Vertical(classes="split"):
+                            yield DataTable(cursor_type="row", id="outbox")
+                            with VerticalScroll():
+                                yield Static(id="delivery-detail")
+
+    def on_mount(self) -> None:
+        """Columns once; focus the search box."""
+        super().on_mount()
+        for table_id, columns in (
+            ("#results", RESULT_COLUMNS),
+            ("#events", TIMELINE_COLUMNS),
+            ("#outbox", DELIVERY_COLUMNS),
+        ):
+            self.query_one(table_id, DataTable).add_columns(*columns)
+        self.query_one("#search", Input).focus()
+
+    # Searching.
+
+    def find(self, text: str, open_first: bool = True) -> None:
+        """Search for ``text`` (the app's "open profile" comes through here)."""
+        self.query_one("#search", Input).value = text
+        self.wanted = text if open_first else None
+        self.load("results", self.app.reader.search, text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Run the search."""
+        self.find(event.value, open_first=False)
+
+    def load_failed(self, what: str, error: str) -> None:
+        """A search mistake goes under the box; other failures as notices."""
+        if what == "results":
+            self.query_one("#search-problem", Static).update(error)
+        else:
+            super().load_failed(what, error)
+
+    def show_results(self, found) -> None:
+        """List what the search found and open the first (or the wanted) one."""
+        query, profiles = found
+        self.query_one("#search-problem", Static).update("")
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for doc in profiles:
+            email = (doc.get("pii") or {}).get("email") or ""
+            last = str(doc.get("last_seen") or "")[:16].replace("T", " ")
+            table.add_row(doc["id"], email, doc.get("visits", 0), last, key=doc["id"])
+        noun = "profile" if len(profiles) == 1 else "profiles"
+        self.notify(f"{len(profiles)} {noun} by {query.kind}", timeout=2)
+        if profiles and self.wanted is not None:
+            self.open(profiles[0]["id"])
+        self.wanted = None
+        table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Open profiles as the cursor moves; show events and deliveries whole."""
+        table_id = event.data_table.id
+        key = event.row_key.value if event.row_key else None
+        if key is None:
+            return
+        if table_id == "results":
+            self.open(key)
+        elif table_id == "events":
+            self.show_event(key)
+        elif table_id == "outbox":
+            self.show_delivery(int(key))
+
+    def open(self, profile_id: str) -> None:
+        """Read one profile with its events, sessions and deliveries."""
+        if self.profile is None or self.profile["profile"]["id"] != profile_id:
+            self.load("profile", self.app.reader.profile, profile_id)
+
+    def show_profile(self, data: dict | None) -> None:
+        """Fill the summary, the tree, the timeline and the deliveries."""
+        if data is None:
+            self.notify("that profile is gone", severity="warning")
+            return
+        self.profile = data
+        doc = data["profile"]
+        self.query_one("#summary", Static).update(summary_text(data))
+        fill_tree(self.query_one("#tree", Tree), doc)
+        events = self.query_one("#events", DataTable)
+        events.clear()
+        for event in reversed(data["events"]):
+            time = str(event.get("time") or "")[:19].replace("T", " ")
+            session = (event.get("session") or {}).get("id") or ""
+            source = (event.get("source") or {}).get("id") or ""
+            events.add_row(time, event["type"], source, session, key=event["id"])
+        outbox = self.query_one("#outbox", DataTable)
+        outbox.clear()
+        for row in data["deliveries"]:
+            created = str(row.get("created") or "")[:16].replace("T", " ")
+            status = Text(row["status"], style=_status_style(row["status"]))
+            cells = (created, row["kind"], row["target"], status, row["rule_id"])
+            outbox.add_row(*cells, key=str(row["id"]))
+
+    def show_event(self, event_id: str) -> None:
+        """A timeline event, with the rules it fired if this console ran it."""
+        event = next(e for e in self.profile["events"] if e["id"] == event_id)
+        seen = self.app.seen_by_id.get(event_id) or Seen(0, event, None)
+        sent = [r for r in self.profile["deliveries"] if r["event_id"] == event_id]
+        detail = event_detail(seen, self.app.ruleset, sent)
+        self.query_one("#event-detail", Static).update(detail)
+
+    def show_delivery(self, outbox_id: int) -> None:
+        """One delivery whole: state, message, arguments."""
+        row = next(r for r in self.profile["deliveries"] if r["id"] == outbox_id)
+        self.query_one("#delivery-detail", Static).update(outbox_detail(row))
+
+    # Actions.
+
+    def action_search(self) -> None:
+        """Move to the search box."""
+        self.query_one("#search", Input).focus()
+
+    def action_results(self) -> None:
+        """Move to the results."""
+        self.query_one("#results", DataTable).focus()
+
+    def action_tab(self, name: str) -> None:
+        """Show one of the open profile's tabs and move into it."""
+        self.query_one("#tabs", TabbedContent).active = name
+        target = {"fields": "#tree", "timeline": "#events", "deliveries": "#outbox"}
+        self.query_one(target[name]).focus()
+
+    def action_forget(self) -> None:
+        """Forget the open profile, after asking."""
+        if self.profile is None:
+            self.notify("open a profile first", severity="warning")
+            return
+        profile_id = self.profile["profile"]["id"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.forget(profile_id)
+
+        question = (
+            f"Forget profile {profile_id}?\n\nIts fields, sessions and events are "
+            "erased; this cannot be undone."
+        )
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+
+def _status_style(status: str) -> str:
+    return {"failed": "red", "dead": "bold red", "sent": "green"}.get(status, "")

@@ -1,0 +1,1 @@
+"""Widgets and renderings the console's screens share."""
