@@ -297,3 +297,32 @@ def test_enrich_rows_wait_when_no_engine_takes_the_answers(project_of, receiver)
         "enrich company: enricher answers need the engine; run with the rules loaded": 1
     }
     assert receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        (
+            "/company/{{ profile.pii.emial }}",
+            "enrichers.company.url: profile.pii.emial is missing (use default(...) "
+            "where it may be absent)",
+        ),
+        (
+            "/company/{{ profile.pii.email ",
+            "enrichers.company.url: template syntax error: unexpected end of "
+            "template, expected 'end of print statement'.",
+        ),
+    ],
+)
+def test_a_failing_url_template_names_its_key(project_of, receiver, url, reason):
+    project = http_project(project_of, receiver, url=receiver.url(url))
+    engine = engine_for(project, HTTP_RULES)
+    with project.store.transaction():
+        project.store.put_profile({"id": "p1", "pii": {"email": "a@acme.test"}})
+
+    [outcome] = engine.process_batch([event("e1", "sign-up")])
+
+    assert outcome.errors == [
+        f"t:2: enrich profile.traits.company from 'company': {reason}"
+    ]
+    assert project.store.outbox_rows() == []

@@ -90,5 +90,5 @@ class Renderer:
                 f"no enricher called {name!r} (known: {known}); "
                 f"configure [enrichers.{name}] in tracsh.toml"
             )
-        url = self.templates.render_url(enricher.url, context)
+        url = self.templates.render_url(enricher.url, context, f"enrichers.{name}.url")
         return Enrichment(request={"url": url, "method": enricher.method})

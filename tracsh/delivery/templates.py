@@ -153,13 +153,17 @@ class Templates:
                 "(write values as {{ value }} outside quotes; they are encoded)"
             ) from None
 
-    def render_text(self, text: str, context: Mapping) -> str:
-        """An inline template (a ``log`` line) rendered as plain text."""
-        return self._render(self._compile("text", text), INLINE, context)
+    def render_text(self, text: str, context: Mapping, where: str = INLINE) -> str:
+        """An inline template (a ``log`` line) rendered as plain text.
 
-    def render_url(self, text: str, context: Mapping) -> str:
+        ``where`` names the template in errors: a configuration key such as
+        ``enrichers.company.url`` stands for the whole line, without a number.
+        """
+        return self._render(self._compile("text", text, where), where, context)
+
+    def render_url(self, text: str, context: Mapping, where: str = INLINE) -> str:
         """An inline URL template; each ``{{ value }}`` is percent-encoded."""
-        return self._render(self._compile("url", text), INLINE, context)
+        return self._render(self._compile("url", text, where), where, context)
 
     def _hold_line_breaks(self, value: Any) -> Any:
         """Finalize for templates with a header line: values cannot end that line.
@@ -191,7 +195,7 @@ class Templates:
         except TemplateSyntaxError as err:
             raise TemplateFailure(_syntax_message(err, name)) from None
 
-    def _compile(self, kind: str, text: str) -> Template:
+    def _compile(self, kind: str, text: str, where: str) -> Template:
         found = self._inline.get((kind, text))
         if found is not None:
             return found
@@ -199,7 +203,10 @@ class Templates:
         try:
             template = env.from_string(text)
         except TemplateSyntaxError as err:
-            raise TemplateFailure(_syntax_message(err, INLINE)) from None
+            place = _inline_place(where, err.lineno)
+            raise TemplateFailure(
+                f"{place}: template syntax error: {err.message}"
+            ) from None
         if len(self._inline) >= _INLINE_CACHE:
             self._inline.clear()
         self._inline[(kind, text)] = template
@@ -271,8 +278,13 @@ def _where(err: BaseException, template: Template, name: str, directory) -> str:
     if directory is not None and filename.startswith(str(directory)):
         filename = str(Path(filename).relative_to(directory))
     elif filename == "<template>":
-        filename = name
+        return _inline_place(name, line)
     return f"{filename}:{line}"
+
+
+def _inline_place(where: str, line: int | None) -> str:
+    """``<template>:line`` for an unnamed inline template; else the key it is."""
+    return f"{where}:{line}" if where == INLINE else where
 
 
 def _describe(err: BaseException, context: Mapping) -> str:
