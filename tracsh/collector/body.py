@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import ClientDisconnect, Request
 
 from tracsh.collector.errors import ClientError
-from tracsh.inputs.jsontext import DECODER, LOCATOR, may_hold_surrogates, syntax_reason
+from tracsh.inputs.jsontext import decode, syntax_reason
 
 MAX_BODY_BYTES = 512 * 1024
 """The largest request body accepted (a tracker payload of many events)."""
@@ -76,7 +76,7 @@ def parse_json(data: bytes) -> tuple[Any, bool]:
     if not text.strip():
         raise ClientError(400, "the body is empty; expected JSON")
     try:
-        return _decoded(text)
+        return decode(text)
     except json.JSONDecodeError as error:
         raise ClientError(
             400,
@@ -85,17 +85,6 @@ def parse_json(data: bytes) -> tuple[Any, bool]:
         ) from None
     except RecursionError:
         raise ClientError(400, "bad JSON: nested too deeply") from None
-
-
-def _decoded(text: str) -> tuple[Any, bool]:
-    """The strict decoder's value; for text it refuses, the locating one's."""
-    try:
-        value = DECODER.decode(text)
-    except json.JSONDecodeError:
-        raise
-    except ValueError:
-        return LOCATOR.decode(text), False
-    return value, not may_hold_surrogates(text)
 
 
 def parse_form(data: bytes) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tracsh.engine import docpath, timers
-from tracsh.engine.jsonvalue import to_json
 from tracsh.engine.merge import request_merge
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.rulebook import CompiledAction, CompiledRule
@@ -25,6 +24,7 @@ from tracsh.engine.working import WorkingSet
 from tracsh.errors import UserError
 from tracsh.lang import nodes
 from tracsh.lang.scope import MISSING, Scope
+from tracsh.lang.values import plain as to_json
 
 log = logging.getLogger(__name__)
 

@@ -73,6 +73,23 @@ LOCATOR = json.JSONDecoder(
 """JSON with a Marker for each value DECODER refuses, to find where it is."""
 
 
+def decode(text: str) -> tuple[object, bool]:
+    """JSON text's value and whether it is storable as it stands.
+
+    DECODER's value when it accepts the text (storable unless a lone surrogate
+    may hide in it); for text it refuses (NaN, numbers out of range), LOCATOR's
+    value with markers where the bad numbers were, and False, so the caller can
+    say where. Syntax errors raise json.JSONDecodeError.
+    """
+    try:
+        value = DECODER.decode(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        return LOCATOR.decode(text), False
+    return value, not may_hold_surrogates(text)
+
+
 def may_hold_surrogates(text: str) -> bool:
     """True when ``text`` has a ``\\uD…`` escape, which may decode to half a pair."""
     # Most text has no backslash at all, and one character is found fastest.

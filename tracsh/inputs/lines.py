@@ -18,9 +18,7 @@ from tracsh.inputs.items import (
     too_large,
 )
 from tracsh.inputs.jsontext import (
-    DECODER,
-    LOCATOR,
-    may_hold_surrogates,
+    decode,
     syntax_reason,
 )
 
@@ -32,22 +30,11 @@ def parse_json(text: str) -> tuple[object, bool]:
     store can keep (see jsontext); InputError for a syntax error, with its column.
     """
     try:
-        return _decoded(text)
+        return decode(text)
     except json.JSONDecodeError as error:
         raise _syntax_error(error) from None
     except RecursionError:
         raise InputError("bad JSON: nested too deeply") from None
-
-
-def _decoded(text: str) -> tuple[object, bool]:
-    """DECODER's value; for text it refuses, LOCATOR's (with markers) and False."""
-    try:
-        value = DECODER.decode(text)
-    except json.JSONDecodeError:
-        raise
-    except ValueError:
-        return LOCATOR.decode(text), False
-    return value, not may_hold_surrogates(text)
 
 
 def _syntax_error(error: json.JSONDecodeError) -> InputError:
