@@ -339,22 +339,39 @@ class OutboxWorker:
         cached = await self._db(
             self._store.cached_answer, row["target"], url, now.isoformat()
         )
-        result = Result(SENT, "cached", answer=cached) if cached is not None else None
-        if result is None:
+        if cached is not None:
+            result = Result(SENT, "cached", answer=cached)
+        else:
             result = await dispatcher.send(row)
             if result.kind != SENT:
                 return result
-            ttl = self.config.enrichers[row["target"]].ttl
-            expires = (now + timedelta(seconds=ttl)).isoformat()
-            await self._db(self._cache, row["target"], url, result.answer, expires)
+        fresh = cached is None
+        if not await self._db(self._keep, row, url, result.answer, now, fresh):
+            return result  # the row went meanwhile: its person was forgotten
         applied = self.apply(enriched_event(row, result.answer))
         if inspect.isawaitable(applied):
             await applied
         return result
 
-    def _cache(self, enricher: str, url: str, value: Any, expires: str) -> None:
+    def _keep(
+        self, row: dict, url: str, value: Any, now: datetime, fresh: bool
+    ) -> bool:
+        """Cache a fresh answer if the row is still claimed; whether it is.
+
+        A row deleted during the lookup (``tracsh profile forget``) leaves no
+        answer behind and hands none to the engine.
+        """
         with self._store.transaction():
-            self._store.cache_answer(enricher, url, value, expires)
+            if not self._store.is_claimed(row["id"]):
+                return False
+            if not fresh:
+                return True
+            ttl = self.config.enrichers[row["target"]].ttl
+            expires = (now + timedelta(seconds=ttl)).isoformat()
+            self._store.cache_answer(
+                row["target"], url, value, expires, now.isoformat()
+            )
+        return True
 
     async def _finish(self, row: dict, result: Result, started: str) -> None:
         now = self.clock()
@@ -375,13 +392,15 @@ class OutboxWorker:
         )
         if recorded and self._once:
             self._outcomes[row["id"]] = changes["status"]
+        # The error text stays out of the log: it can hold the recipient's
+        # address, and a log cannot be scrubbed when the person is forgotten.
         log.info(
-            "outbox %s %s %s: %s%s",
+            "outbox %s %s %s: %s (%s)",
             row["id"],
             row["kind"],
             row["target"],
             changes["status"],
-            f" ({result.error})" if result.error else "",
+            result.status,
         )
 
     def _disable(self, name: str, reason: str | None) -> None:

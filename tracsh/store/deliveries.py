@@ -110,14 +110,18 @@ class DeliveryMixin:
         when the row was recorded.
         """
         with self.transaction():
-            found = self._run(
-                "SELECT 1 FROM outbox WHERE id = ? AND status = 'sending'", (row_id,)
-            ).fetchone()
-            if found is None:
+            if not self.is_claimed(row_id):
                 return False
             self.update_outbox(row_id, changes)
             self._record_attempt(row_id, attempt)
         return True
+
+    def is_claimed(self, row_id: int) -> bool:
+        """Whether the row is still there and ``sending`` (claimed by a worker)."""
+        found = self._run(
+            "SELECT 1 FROM outbox WHERE id = ? AND status = 'sending'", (row_id,)
+        ).fetchone()
+        return found is not None
 
     def release_outbox(
         self, ids: Sequence[int], now: str, attempt: Mapping[str, Any] | None = None
@@ -225,9 +229,17 @@ class DeliveryMixin:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def cache_answer(self, enricher: str, key: str, value: Any, expires: str) -> None:
-        """Keep an enricher's answer until ``expires``."""
+    def cache_answer(
+        self, enricher: str, key: str, value: Any, expires: str, now: str
+    ) -> None:
+        """Keep an enricher's answer until ``expires``; drop answers expired at ``now``.
+
+        Answers are about people (the key is a URL rendered from a profile), so
+        none is kept past its time to live. ``tracsh profile forget`` finds a
+        person's answers through the URLs of their enrich rows.
+        """
         text = encode_doc(value, f"enricher {enricher} answer")
+        self._run("DELETE FROM enricher_cache WHERE expires <= ?", (now,))
         self._run(
             "INSERT OR REPLACE INTO enricher_cache (enricher, key, value, expires) "
             "VALUES (?, ?, ?, ?)",

@@ -16,8 +16,9 @@ from typing import Any
 
 from tracsh.store.errors import StoreError
 
-PENDING_OUTBOX = ("pending", "retry")
-"""Outbox rows not yet sent: forgetting a profile deletes them."""
+PENDING_OUTBOX = ("pending", "retry", "sending")
+"""Outbox rows not yet sent: forgetting a profile deletes them (a row in flight
+too: the worker then records nothing about it)."""
 
 
 def _marks(items: Sequence[Any]) -> str:
@@ -172,9 +173,11 @@ class PeopleMixin:
         """Delete a profile and everything stored about it; None when unknown.
 
         Returns the profile id and how many rows went from each table: the
-        profile, its aliases, sessions, events, unsent outbox rows, timers and
-        rule firings. Outbox rows already sent stay as delivery records, with
-        the recipient, arguments and message removed.
+        profile, its aliases, sessions, events, unsent outbox rows with their
+        attempt records, the enricher answers cached for its lookups, timers and
+        rule firings. Outbox rows already done stay as delivery records with
+        everything about the person removed: recipient, arguments, message,
+        reason, profile and event ids, and the error text of their attempts.
         """
         self._writable()
         profile_id = self.resolve_profile_id(any_id)
@@ -208,18 +211,46 @@ class PeopleMixin:
 
     @staticmethod
     def _forget_steps(profile_id: str) -> list[tuple[str, str, list[Any]]]:
+        """What forgetting does, in order: delivery records go before their rows.
+
+        The enricher cache is keyed by the rendered URL, which only the
+        person's enrich rows still hold, so it goes first. Attempt records of
+        rows that no longer exist (forgotten before attempts were cleared too)
+        go with the attempts of the person's unsent rows.
+        """
         pending = _marks(PENDING_OUTBOX)
+        unsent = f"profile_id = ? AND status IN ({pending})"
         return [
+            (
+                "enricher_cache",
+                "DELETE FROM enricher_cache WHERE (enricher, key) IN (SELECT target, "
+                "json_extract(rendered, '$.url') FROM outbox WHERE profile_id = ? "
+                "AND kind = 'enrich' AND json_valid(rendered))",
+                [profile_id],
+            ),
+            (
+                "delivery_attempts",
+                "DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM "
+                f"outbox WHERE {unsent}) OR outbox_id NOT IN (SELECT id FROM outbox)",
+                [profile_id, *PENDING_OUTBOX],
+            ),
+            (
+                "attempts_scrubbed",
+                "UPDATE delivery_attempts SET error = NULL WHERE error IS NOT NULL "
+                "AND outbox_id IN (SELECT id FROM outbox WHERE profile_id = ?)",
+                [profile_id],
+            ),
             ("events", "DELETE FROM events WHERE profile_id = ?", [profile_id]),
             ("sessions", "DELETE FROM sessions WHERE profile_id = ?", [profile_id]),
             (
                 "outbox",
-                f"DELETE FROM outbox WHERE profile_id = ? AND status IN ({pending})",
+                f"DELETE FROM outbox WHERE {unsent}",
                 [profile_id, *PENDING_OUTBOX],
             ),
             (
                 "outbox_scrubbed",
-                "UPDATE outbox SET recipient = NULL, args = NULL, rendered = NULL "
+                "UPDATE outbox SET recipient = NULL, args = NULL, rendered = NULL, "
+                "reason = NULL, event_id = NULL, profile_id = NULL "
                 "WHERE profile_id = ?",
                 [profile_id],
             ),
@@ -239,10 +270,32 @@ class PeopleMixin:
             "aliases": self.aliases_of(profile_id),
             "sessions": self.sessions_of([profile_id]),
             "events": [json.loads(d) for _, _, d in self.history_rows([profile_id])],
-            "outbox": self._rows("outbox", profile_id),
+            "outbox": self._outbox_of(profile_id),
             "timers": self.timers(profile_id),
             "firings": self._rows("rule_fired", profile_id, "scope_id"),
         }
+
+    def _outbox_of(self, profile_id: str) -> list[dict]:
+        """The person's outbox rows, each with its attempts and cached answer."""
+        rows = self._rows("outbox", profile_id)
+        for row in rows:
+            row["delivery_attempts"] = self.delivery_attempts(row["id"])
+            rendered = row.get("rendered")
+            url = rendered.get("url") if isinstance(rendered, dict) else None
+            if row["kind"] == "enrich" and isinstance(url, str):
+                row["enricher_cache"] = self._cached_for(row["target"], url)
+        return rows
+
+    def _cached_for(self, enricher: str, url: str) -> list[dict]:
+        cursor = self._run(
+            "SELECT key, value, expires FROM enricher_cache "
+            "WHERE enricher = ? AND key = ?",
+            (enricher, url),
+        )
+        return [
+            {"key": key, "value": json.loads(value), "expires": expires}
+            for key, value, expires in cursor
+        ]
 
     def _rows(self, table: str, profile_id: str, column: str = "profile_id") -> list:
         cursor = self._run(
