@@ -10,9 +10,12 @@ enricher), at most ``delivery.concurrency`` at a time each, by marking them
 ``retry`` (due again after a backoff), ``dead`` (the last attempt failed) or
 ``failed`` (cannot go as configured), and is recorded in ``delivery_attempts``.
 A worker that dies mid-attempt leaves its rows ``sending``; they are due again
-when their lease ends, and go out with the same idempotency key. All store work
-runs in one thread of the worker's own, on its own connection, so a busy
-database never stalls the event loop.
+when their lease ends, and go out with the same idempotency key. Cancelling a
+worker cancels its attempts in flight, which record themselves as interrupted
+and make their rows due again; an attempt is counted only when it is recorded,
+so no row goes past ``delivery.attempts``. All store work runs in one thread
+of the worker's own, on its own connection, so a busy database never stalls
+the event loop.
 """
 
 from __future__ import annotations
@@ -252,9 +255,9 @@ class OutboxWorker:
         try:
             return await asyncio.shield(claim)
         except asyncio.CancelledError:
-            rows = await claim
-            ids = [row["id"] for row in rows]
-            await self._db(self._store.release_outbox, ids, self._now_text())
+            with contextlib.suppress(Exception):
+                ids = [row["id"] for row in await claim]
+                await self._db(self._store.release_outbox, ids, self._now_text())
             raise
 
     def _skip(self) -> list[int]:
