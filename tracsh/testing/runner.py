@@ -30,6 +30,7 @@ from tracsh.testing.expect import State, Verdict, check, describe
 from tracsh.testing.sandbox import (
     RuleCheck,
     Sandbox,
+    shape_problem,
     starting_profile,
     starting_session,
 )
@@ -321,35 +322,10 @@ class _Run:
         return lines
 
 
-_KINDS = {bool: "true or false", int: "a whole number", str: "text",
-          dict: "an object", list: "a list"}  # fmt: skip
-_TEXT_LISTS = frozenset({"ids", "segments"})
-
-
 def _check_shape(given: dict, empty: dict, what: str, run: _Run) -> None:
-    """The fields a new profile or session has must keep their kind in a test's
-    document (``"visits"`` a whole number, ``"ids"`` a list of text, …); the
-    engine relies on them, and a test must say what is wrong with its own data.
-    """
-    for key, default in empty.items():
-        if key not in given:
-            continue
-        found = given[key]
-        wanted = type(default)
-        fits = type(found) is wanted or (wanted is int and type(found) is float)
-        if key == "id":
-            fits = isinstance(found, str) and bool(found)
-        elif key in _TEXT_LISTS and fits:
-            fits = all(isinstance(item, str) and item for item in found)
-            wanted = "a list of text"
-        if not fits:
-            kind = wanted if isinstance(wanted, str) else _KINDS[wanted]
-            if key == "id":
-                kind = "non-empty text"
-            raise TestSetupError(
-                f"line {run.line}: {what}: {printer.string(key)} must be {kind}, "
-                f"got {printer.value(found, 40)}"
-            )
+    problem = shape_problem(given, empty)
+    if problem is not None:
+        raise TestSetupError(f"line {run.line}: {what}: {problem}")
 
 
 def _never_reason(rule: n.Rule, events: list[dict]) -> str:

@@ -9,6 +9,7 @@ can later say why a rule fired or did not.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,13 +87,27 @@ class Sandbox:
             )
         )
 
-    def seed(self, profile: dict | None = None, session: dict | None = None) -> None:
-        """Store a starting profile and session (copies) before any event runs."""
+    def seed(
+        self,
+        profile: dict | None = None,
+        session: dict | None = None,
+        events: Iterable[dict] = (),
+        firings: Iterable[tuple[str, str, str, str]] = (),
+    ) -> None:
+        """Store a starting profile and session (copies) before any event runs.
+
+        ``events`` become the profile's history (count(), sum(), last()) and
+        ``firings`` the ``once per`` record, as ``(rule_id, scope, scope_id,
+        time)``: a dry run copies them from the real store, read-only.
+        """
         with self.store.transaction():
             if profile is not None:
                 self.store.put_profile(copy.deepcopy(profile))
             if session is not None:
                 self.store.put_session(copy.deepcopy(session))
+            self.store.append_events([copy.deepcopy(e) for e in events])
+            for rule_id, scope, scope_id, time in firings:
+                self.store.set_fired(rule_id, scope, scope_id, time)
 
     def run(self, event: dict) -> Outcome:
         """Process one event (a copy) in its own batch and return its outcome."""
@@ -145,6 +160,37 @@ def starting_session(given: dict, session_id: str, profile_id: str, time: str) -
     }
     doc.update(copy.deepcopy(given))
     return doc
+
+
+_KINDS = {bool: "true or false", int: "a whole number", str: "text",
+          dict: "an object", list: "a list"}  # fmt: skip
+_TEXT_LISTS = frozenset({"ids", "segments"})
+
+
+def shape_problem(given: dict, empty: dict) -> str | None:
+    """What is wrong with a starting profile or session, or None.
+
+    The fields a new one has (``empty``: ``starting_profile(None, …)`` or
+    ``starting_session({}, …)``) must keep their kind in a given document
+    (``"visits"`` a number, ``"ids"`` a list of text, …): the engine relies on
+    them, and an author must hear what is wrong with their own data.
+    """
+    for key, default in empty.items():
+        if key not in given:
+            continue
+        found = given[key]
+        wanted: Any = type(default)
+        fits = type(found) is wanted or (wanted is int and type(found) is float)
+        if key == "id":
+            fits, wanted = isinstance(found, str) and bool(found), "non-empty text"
+        elif key in _TEXT_LISTS and fits:
+            fits = all(isinstance(item, str) and item for item in found)
+            wanted = "a list of text"
+        if not fits:
+            kind = wanted if isinstance(wanted, str) else _KINDS[wanted]
+            shown = printer.value(found, 40)
+            return f"{printer.string(key)} must be {kind}, got {shown}"
+    return None
 
 
 def profile_diff(before: Any, after: Any, root: str = "profile") -> list[str]:
