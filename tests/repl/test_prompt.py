@@ -4,6 +4,7 @@ the way prompt_toolkit calls them."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tracsh.repl.completer import RuleCompleter, completions
 from tracsh.repl.entry import read
 from tracsh.repl.keys import indent_after
 from tracsh.repl.lexer import RuleLexer, classes
-from tracsh.repl.validator import RuleValidator
+from tracsh.repl.validator import RuleValidator, short_message
 from tracsh.repl.workspace import Workspace
 from tracsh.store import Store
 
@@ -40,6 +41,19 @@ ENTRIES = [
     ('when event.type == "x"\nthen stop', "forms", True, None),
     ('when lowr(event.type) == "x" then stop', "forms", True, (1, 6)),
     ('test "t"\n  event "x"\n  expect rule "nope" fired\nend', "forms", True, (3, 3)),
+    # Only .event, .profile and .session take a JSON document over lines.
+    (".test [", "command", True, None),
+    (".load {", "command", True, None),
+    ('.profile {"id":', "command", False, None),
+    (".event " + "[" * 100_000, "command", True, None),
+    # help, quit and exit are commands alone on the line; anything more is not.
+    ("help fire", "command", True, None),
+    ("exit", "command", True, None),
+    ("exit now", "condition", True, (1, 6)),
+    ("quit == 1", "condition", True, (1, 1)),
+    # Over the size limit: complete (Enter refuses it), with the size message.
+    ("event.a == 1 and " * 5000 + "true", "condition", True, (1, 1)),
+    ('rule "a"\n  when ' + "event.a == 1 and " * 5000, "forms", True, (1, 1)),
 ]  # fmt: skip
 
 
@@ -61,6 +75,55 @@ def test_the_validator_puts_the_cursor_on_the_mistake():
 
 def test_an_unfinished_input_is_no_mistake():
     RuleValidator().validate(Document('rule "a"\n  when event.type =='))
+
+
+EARLY = [
+    # Unfinished, but with a mistake already written: where it is.
+    ('rule "a"\n  when lowr(event.type) == "x" and', (2, 8)),
+    ('rule "a"\n  when lowr(event.type) == "x" and\n', (2, 8)),
+    ('rule "a"\n  when (lowr(event.type) == "x" or', (2, 9)),
+    ('rule "a"\n  priority 2\n  when lowr(event.type) ==', (3, 8)),
+    ('when lowr(event.type) == "x" and', (1, 6)),
+    ('when event.type == "x" and person.age >', (1, 28)),
+    ('segment "s" when lowr(profile.x) == "a" or', (1, 18)),
+    ('journey "j"\n  enter when lowr(event.type) == "a" and', (2, 14)),
+    ('test "t"\n  expect lowr(profile.x) == "a" and', (2, 10)),
+    ('rule "a"\n  when event.type == "x"\n  then\n    set profile.x = lowr(', (4, 21)),
+    ("lowr(event.type) == (", (1, 1)),
+    ('rule "a"\n  when event.type == "x" and', None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "where"), EARLY)
+def test_a_mistake_in_unfinished_input_is_marked(text, where):
+    entry = read(text)
+    assert not entry.complete
+    found = None if entry.error is None else (entry.error.line, entry.error.column)
+    assert found == where
+
+
+SHORT = [
+    ("lowr(event.type) == 1", "1:1 unknown function lowr(); did you mean lower()?"),
+    ('when true then sned email "x"',
+     "1:16 unknown action `sned`; did you mean `send`?"),
+    ("person.age > 1", "1:1 unknown root `person`; a path starts with event, profil…"),
+    ('rule "a"\n  when true\n  then\n    stop', None),
+    ("profile.visits = 3", "1:16 `=` assigns a value; to compare, write `==`"),
+    ("whenprofile.visits > 3 then stop", "1:5 put a space after `when`"),
+    ("event.a == 1 and " * 5000 + "true",
+     "1:1 this condition is 85004 characters long, over the limit…"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "shown"), SHORT)
+def test_messages_fit_a_sixty_column_terminal(text, shown):
+    entry = read(text)
+    if entry.error is None:
+        return
+    message = short_message(entry.error, 60)
+    assert len(message) <= 60
+    if shown is not None:
+        assert message == shown
 
 
 @pytest.mark.parametrize(
@@ -86,6 +149,24 @@ def test_highlighting(text, word, style):
     assert set(classes(text)[start : start + len(word)]) == {style}
 
 
+HUGE = [
+    'rule "a"\n  when event.type == "x"\n'
+    + "    and event.properties.total == 1\n" * 20_000
+    + "  then\n    stop\nend",
+    "event.properties.total == 1 and " * 20_000 + "true",
+]
+
+
+@pytest.mark.parametrize("text", HUGE, ids=["rule", "condition"])
+def test_a_huge_paste_costs_a_scan_per_keystroke(text):
+    for typed in (text, text + "x"):
+        started = time.perf_counter()
+        entry, styles = read(typed), classes(typed)
+        assert time.perf_counter() - started < 0.3
+        assert "over the limit of 65536" in entry.error.message
+        assert styles[0] == "error"
+
+
 def test_the_lexer_hands_prompt_toolkit_styled_lines():
     lines = RuleLexer().lex_document(Document('rule "a"\n  when true'))
     assert lines(0) == [("class:keyword", "rule"), ("", " "), ("class:string", '"a"')]
@@ -107,7 +188,10 @@ def test_indentation_after_enter(text, indent):
 def workspace(tmp_path: Path) -> Workspace:
     """A project with rules, a template and a database holding a few events."""
     (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "thanks.email.j2").write_text("subject: hi\nhello")
+    for name in ("thanks.email.j2", "receipt.email.html.j2", "tick.sms.j2",
+                 "ping.push.j2", "hello.message.j2", "_footer.txt.j2",
+                 "sms.json.j2", "push.json.j2"):  # fmt: skip
+        (tmp_path / "templates" / name).write_text("subject: hi\nhello")
     (tmp_path / "tracsh.toml").write_text('[webhooks.crm]\nurl = "https://c.test/h"\n')
     rules = 'rule "vip"\n  when event.type == "purchase"\n  then\n'
     rules += '    add segment "vip"\nend\n'
@@ -150,6 +234,20 @@ def test_keywords_actions_and_functions(workspace):
     assert "lower(" in offered(workspace, "when low")
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ('when true then send email "', ['receipt"', 'thanks"']),
+        ('when true then send sms "', ['tick"']),
+        ('when true then send  push "', ['ping"']),
+        ('when true then show message "', ['hello"']),
+        ('when true then send email "_', []),
+    ],
+)
+def test_templates_are_the_channels_messages_only(workspace, text, names):
+    assert offered(workspace, text) == names
+
+
 def test_template_segment_rule_and_webhook_names(workspace):
     assert offered(workspace, 'when true then send email "th') == ['thanks"']
     assert offered(workspace, 'when profile in segment "') == ['big"', 'vip"']
@@ -162,3 +260,27 @@ def test_commands_and_their_arguments(workspace):
     assert offered(workspace, ".show v") == ["vip"]
     assert offered(workspace, ".profile p") == ["p1"]
     assert offered(workspace, ".event e")[:1] == ["e2"]
+
+
+def test_stored_ids_are_filtered_by_prefix_before_the_newest_are_taken(tmp_path):
+    db = tmp_path / "tracsh.db"
+    with Store.open(db) as store, store.transaction():
+        profiles = [("p-a618ee2944", "2024-01-01"), ("p-a6b7b0eea8", "2024-01-02")]
+        profiles += [(f"p-b{n:04}", f"2024-02-{1 + n % 28:02}") for n in range(300)]
+        for profile_id, day in profiles:
+            store.put_profile({"id": profile_id, "updated": day + "T00:00:00Z"})
+    space = Workspace(load_config(None), db)
+    try:
+        assert offered(space, ".profile p-a6") == ["p-a6b7b0eea8", "p-a618ee2944"]
+        assert len(offered(space, ".profile p-")) == 200
+    finally:
+        space.close()
+
+
+def test_completion_offers_nothing_from_a_file_that_is_no_database(tmp_path):
+    db = tmp_path / "tracsh.db"
+    db.write_text("not a database\n")
+    space = Workspace(load_config(None), db)
+    assert offered(space, ".profile p") == []
+    assert space.store_failed
+    assert "profile.segments" in offered(space, "profile.seg")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -54,22 +55,28 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def repl(project: Path):
+def spawn(project: Path, columns: int = 120):
+    """``tracsh`` in a pseudo-terminal ``columns`` wide, at its first prompt."""
     env = dict(os.environ)
     env.update(
         XDG_STATE_HOME=str(project / "state"),
         TERM="xterm-256color",
         PROMPT_TOOLKIT_NO_CPR="1",
-        COLUMNS="120",
+        COLUMNS=str(columns),
         LINES="40",
     )
     script = Path(sys.executable).parent / "tracsh"
     child = pexpect.spawn(
         str(script), [], cwd=str(project), env=env, encoding="utf-8",
-        dimensions=(40, 120), timeout=15,
+        dimensions=(40, columns), timeout=15,
     )  # fmt: skip
     child.expect_exact(PROMPT)
+    return child
+
+
+@pytest.fixture
+def repl(project: Path):
+    child = spawn(project)
     yield child
     if child.isalive():
         child.sendcontrol("d")
@@ -144,3 +151,55 @@ def test_an_error_is_shown_with_a_caret_and_no_traceback(repl):
     repl.send("\x03")
     repl.expect_exact(PROMPT)
     assert "Traceback" not in repl.before
+
+
+def test_enter_on_a_mistake_puts_the_cursor_on_it(repl):
+    repl.send('lowr(event.type) == "x"')
+    # Marked while typing; Enter then still moves the cursor to the mistake.
+    repl.expect_exact("1:1 unknown function lowr(); did you mean lower()?")
+    repl.send("\r")
+    repl.send("\x1b[3~" * 4 + "lower")
+    repl.send(END_OF_LINE + "\r")
+    repl.expect_exact('lower(event.type) == "x"')
+    repl.expect_exact(PROMPT)
+
+
+def test_a_message_keeps_its_point_in_a_narrow_terminal(project):
+    child = spawn(project, columns=60)
+    child.send("when true then sned email 'x'")
+    child.expect_exact("1:16 unknown action `sned`; did you mean `send`?")
+    child.send("\x03")
+    child.expect_exact(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_no_input_ends_the_session(repl, project):
+    (project / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    ask(repl, ".test (", "'(' is not a regular expression")
+    ask(repl, ".test [", "'[' is not a regular expression")
+    ask(repl, ".event @deep.json", "nested more than 64 levels deep")
+    ask(repl, ".profile @deep.json", "nested more than 64 levels deep")
+    # Not the exit command: a condition with a mistake, refused where it is.
+    repl.send("exit now\r")
+    repl.expect_exact("unexpected `now`")
+    repl.send("\x03")
+    repl.expect_exact(PROMPT)
+    ask(repl, ".eval true", "true")
+    assert "Traceback" not in repl.before
+    assert repl.isalive()
+
+
+def test_a_huge_paste_is_refused_without_slowing_the_keys(repl):
+    big = 'rule "a"\n  when event.type == "x"\n'
+    big += "    and event.properties.total == 1\n" * 20_000 + "  then\n    stop\nend"
+    repl.send("\x1b[200~" + big + "\x1b[201~")
+    repl.expect_exact("over the limit of 65536", timeout=60)
+    # Each key redraws the input (test_prompt times read() and the colours).
+    started = time.perf_counter()
+    for key in "xyz":
+        repl.send(key)
+        time.sleep(0.3)
+    repl.send("\x03")
+    repl.expect_exact(PROMPT)
+    assert time.perf_counter() - started < 2.5

@@ -2,8 +2,9 @@
 
 Loads the project's rules, then reads conditions, rules, tests and dot
 commands (``.help`` lists them). The project's database is opened read-only,
-for picking documents and completing field names; a dry run (``.fire``) never
-writes to it. With input from a pipe, runs each complete input in turn.
+for picking documents, completing field names and giving dry runs the stored
+history of a profile; a dry run (``.fire``) never writes to it. With input from
+a pipe, runs each complete input in turn; the exit status is 1 when any failed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,6 @@ def repl(args: argparse.Namespace) -> int:
         for problem in problems:
             print(problem.render(), file=sys.stderr)
     try:
-        return run(workspace)
+        return run(workspace, debug=args.debug)
     finally:
         workspace.close()

@@ -8,8 +8,11 @@ so a script of REPL commands runs the same way.
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +35,9 @@ from tracsh.repl.style import STYLE
 from tracsh.repl.toolbar import toolbar
 from tracsh.repl.validator import RuleValidator
 from tracsh.repl.workspace import Workspace
+from tracsh.store.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 GREETING = "tracsh: rules, conditions and dry runs. .help lists the commands."
 VERDICT_WORDS = ("true", "false", "unknown", "skipped")
@@ -43,17 +49,39 @@ def history_path() -> Path:
     return Path(base) / "tracsh" / "history"
 
 
-def answer(workspace: Workspace, text: str) -> tuple[str, bool]:
-    """What one complete input prints, and whether it is an error. Raises Quit."""
+def answer(workspace: Workspace, text: str, debug: bool = False) -> tuple[str, bool]:
+    """What one complete input prints, and whether it failed. Raises Quit.
+
+    No input ends the session: a mistake is one or two lines; anything else is
+    a bug in tracsh, said in a line (its traceback too with ``debug``).
+    """
     try:
         return respond(workspace, text), False
+    except Quit:
+        raise
     except RuleError as err:
         return err.render(), True
-    except UserError as err:
+    except (UserError, StoreError) as err:
         return f"error: {err}", True
+    except sqlite3.Error as err:
+        return f"error: the database {workspace.db} cannot be read: {err}", True
+    except RecursionError:
+        return "error: this input nests too deeply to follow; make it simpler", True
+    except OSError as err:
+        where = f" {err.filename}" if err.filename else ""
+        return f"error:{where} {err.strerror or err}", True
+    except Exception as err:
+        log.debug("the REPL failed on %r", text, exc_info=True)
+        shown = traceback.format_exc().rstrip() + "\n" if debug else ""
+        where = "" if debug else " (--debug shows where)"
+        return (
+            f"{shown}error: tracsh failed on this input ({type(err).__name__}: "
+            f"{err}); that is a bug in tracsh{where}; the session goes on",
+            True,
+        )
 
 
-def run_terminal(workspace: Workspace) -> int:
+def run_terminal(workspace: Workspace, debug: bool = False) -> int:
     """The interactive prompt, until .quit or Ctrl-D."""
     path = history_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,9 +110,11 @@ def run_terminal(workspace: Workspace) -> int:
         except EOFError:
             return 0
         try:
-            shown, failed = answer(workspace, text)
+            shown, failed = answer(workspace, text, debug)
         except Quit:
             return 0
+        except KeyboardInterrupt:
+            shown, failed = "interrupted", True
         if shown:
             _print(shown, failed)
 
@@ -118,26 +148,47 @@ def _styled(line: str, failed: bool) -> list[tuple[str, str]]:
 
 
 def inputs(stream: TextIO) -> Iterator[str]:
-    """Complete inputs from a stream: lines gathered until each one is complete."""
+    """Complete inputs from a stream: lines gathered until each one is complete.
+
+    A rule, journey or test with a mistake is read on to its ``end``, so the
+    mistake is reported once for the whole form and the lines after it are not
+    taken for inputs of their own.
+    """
     pending: list[str] = []
+    to_end = False
     for line in stream:
         pending.append(line.rstrip("\n"))
+        if to_end and line.strip() != "end":
+            continue
         text = "\n".join(pending)
-        if read(text).complete or not text.strip():
-            pending = []
+        entry = read(text)
+        if not to_end and _needs_end(text, entry) and line.strip() != "end":
+            to_end = True
+            continue
+        if entry.complete or to_end or not text.strip():
+            pending, to_end = [], False
             yield text
     if any(part.strip() for part in pending):
         yield "\n".join(pending)
 
 
+def _needs_end(text: str, entry) -> bool:
+    """A block form (rule, journey, test) cut short by a mistake."""
+    first = text.split(None, 1)[0] if text.strip() else ""
+    return entry.error is not None and first in ("rule", "journey", "test")
+
+
 def run_plain(
-    workspace: Workspace, stream: TextIO, write: Callable[[str], object]
+    workspace: Workspace,
+    stream: TextIO,
+    write: Callable[[str], object],
+    debug: bool = False,
 ) -> int:
     """Inputs from a pipe, answers to ``write``; exit status 1 if any input failed."""
     status = 0
     for text in inputs(stream):
         try:
-            shown, failed = answer(workspace, text)
+            shown, failed = answer(workspace, text, debug)
         except Quit:
             break
         if shown:
@@ -146,8 +197,8 @@ def run_plain(
     return status
 
 
-def run(workspace: Workspace) -> int:
+def run(workspace: Workspace, debug: bool = False) -> int:
     """Start on a terminal, or read a pipe."""
     if sys.stdin.isatty() and sys.stdout.isatty():
-        return run_terminal(workspace)
-    return run_plain(workspace, sys.stdin, sys.stdout.write)
+        return run_terminal(workspace, debug)
+    return run_plain(workspace, sys.stdin, sys.stdout.write, debug)

@@ -11,6 +11,7 @@ keywords, the actions and the functions.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from prompt_toolkit.completion import (
 )
 from prompt_toolkit.document import Document
 
+from tracsh.delivery.templates import SUFFIXES
+from tracsh.errors import UserError
 from tracsh.lang import nodes as n
 from tracsh.lang.functions import FUNCTIONS
 from tracsh.lang.nodes import ROOTS
@@ -30,6 +33,7 @@ from tracsh.lang.parser import ACTION_WORDS
 from tracsh.repl.commands import commands, split
 from tracsh.repl.lexer import keywords
 from tracsh.repl.workspace import Workspace
+from tracsh.store.errors import StoreError
 from tracsh.store.fields import field_paths, recent_ids
 
 ACTION_PHRASES = (
@@ -103,12 +107,13 @@ class RuleCompleter(Completer):
             word = argument.rsplit(" ", 1)[-1]
             yield from self.paths.get_completions(Document(word, len(word)), None)
             return
-        for choice in self.arguments(source):
+        for choice in self.arguments(source, argument):
             if choice.startswith(argument):
                 yield Completion(choice, -len(argument))
 
-    def arguments(self, source: str) -> list[str]:
-        """The values a command's argument can take."""
+    def arguments(self, source: str, prefix: str = "") -> list[str]:
+        """The values a command's argument can take (stored ids: those starting
+        with ``prefix``, newest first)."""
         ruleset = self.workspace.ruleset()
         if source == "rules":
             names = [r.id for r in ruleset.rules]
@@ -116,9 +121,22 @@ class RuleCompleter(Completer):
             names += [t.name for t in ruleset.tests]
             return names
         kinds = {"events": "event", "profiles": "profile", "sessions": "session"}
-        if source in kinds and self.workspace.has_store():
-            return recent_ids(self.workspace.store(), kinds[source])
+        if source in kinds:
+            return self.stored(recent_ids, [], kinds[source], prefix)
         return []
+
+    def stored(self, read: Any, empty: Any, *args: Any) -> Any:
+        """``read(store, *args)``, or ``empty`` when there is no usable database.
+
+        Completion must never fail: a locked or damaged file offers nothing
+        (and is not opened again on every Tab; a command names the problem).
+        """
+        if not self.workspace.has_store() or self.workspace.store_failed:
+            return empty
+        try:
+            return read(self.workspace.store(), *args)
+        except (UserError, StoreError, sqlite3.Error):
+            return empty
 
     # --- names in quotes ----------------------------------------------------------
 
@@ -131,8 +149,10 @@ class RuleCompleter(Completer):
     def names_for(self, context: str) -> list[str]:
         """Template, segment, journey, rule, widget or webhook names."""
         ruleset = self.workspace.ruleset()
-        if context.startswith("send") or context == "show message":
-            return self.templates()
+        if context.startswith("send"):
+            return self.templates(context.split()[-1])
+        if context == "show message":
+            return self.templates("message")
         if context == "segment":
             return sorted(self.segments())
         if context == "journey":
@@ -143,12 +163,24 @@ class RuleCompleter(Completer):
             return sorted(self.workspace.config.webhooks)
         return []
 
-    def templates(self) -> list[str]:
-        """Template names in the templates directory (``thanks.email.j2``: thanks)."""
+    def templates(self, channel: str) -> list[str]:
+        """The channel's message templates (``thanks.email.j2``: thanks for email);
+        partials (``_footer.txt.j2``) and provider bodies (``sms.json.j2``) are
+        not messages."""
         directory = Path(self.workspace.config.rules.templates)
         if not directory.is_dir():
             return []
-        return sorted({p.name.split(".", 1)[0] for p in directory.glob("*.j2")})
+        suffixes = [SUFFIXES[channel]]
+        if channel == "email":
+            suffixes.append(SUFFIXES["email-html"])
+        return sorted(
+            {
+                path.name[: -len(suffix)]
+                for suffix in suffixes
+                for path in directory.glob(f"*{suffix}")
+                if not path.name.startswith("_")
+            }
+        )
 
     def segments(self) -> set[str]:
         """Live segments, segments rules add, and segments stored profiles are in."""
@@ -158,8 +190,7 @@ class RuleCompleter(Completer):
             for node, _ in n.walk(rule.node):
                 if isinstance(node, n.SegmentAction):
                     found.add(node.segment)
-        if self.workspace.has_store():
-            found.update(self.workspace.store().segment_sizes())
+        found.update(self.stored(lambda store: store.segment_sizes(), {}))
         return found
 
     # --- field paths and words -----------------------------------------------------
@@ -177,9 +208,7 @@ class RuleCompleter(Completer):
     def known_fields(self) -> list[tuple[str, int]]:
         """Stored field paths, most frequent first, then the built-in ones."""
         if self._fields is None:
-            stored: list[tuple[str, int]] = []
-            if self.workspace.has_store():
-                stored = field_paths(self.workspace.store())
+            stored: list[tuple[str, int]] = self.stored(field_paths, [])
             self._fields = stored + [(p, 0) for p in PROFILE_FIELDS]
         return self._fields
 

@@ -14,31 +14,46 @@ from typing import Any
 from tracsh.errors import UserError
 from tracsh.lang.scope import MISSING
 from tracsh.repl.commands import repl_command
+from tracsh.repl.moment import engine_event
 from tracsh.repl.workspace import Workspace
 from tracsh.store.fields import event_by_id
+from tracsh.testing.documents import DocumentError, parse_object
+from tracsh.testing.sandbox import shape_problem, starting_profile, starting_session
 
 
 def _parse(kind: str, argument: str) -> tuple[Any, str] | None:
-    """JSON or ``@file`` as a document and its origin; None when it is an id."""
+    """JSON or ``@file`` as a document and its origin; None when it is an id.
+
+    Documents are bounded in depth (tracsh.testing.documents: 64 levels) and
+    must be JSON objects.
+    """
     text, origin = argument, "typed"
     if argument.startswith("@"):
         try:
             text = Path(argument[1:]).read_text(encoding="utf-8")
         except OSError as err:
             raise UserError(f"cannot read {argument[1:]}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{argument[1:]} is not UTF-8 text") from None
         origin = argument
     elif not argument.startswith(("{", "[")):
         return None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise UserError(
-            f"the {kind} is not valid JSON: {err.msg} at line {err.lineno} "
-            f"column {err.colno}"
-        ) from None
-    if not isinstance(doc, dict):
-        raise UserError(f"the {kind} must be a JSON object, got {type(doc).__name__}")
-    return doc, origin
+        return parse_object(text), origin
+    except DocumentError as err:
+        raise UserError(f"the {kind}: {err}") from None
+
+
+def _usable(kind: str, doc: dict) -> None:
+    """Refuse a profile or session the engine could not start from."""
+    now = "2024-01-01T00:00:00+00:00"
+    if kind == "profile":
+        empty = starting_profile(None, "p", now)
+    else:
+        empty = starting_session({}, "s", "p", now)
+    problem = shape_problem(doc, empty)
+    if problem is not None:
+        raise UserError(f"the {kind} cannot be used: {problem}")
 
 
 def _shown(kind: str, doc: Any, origin: str) -> str:
@@ -66,6 +81,7 @@ def event(workspace: Workspace, argument: str) -> str:
     doc, origin = parsed
     if not isinstance(doc.get("type"), str) or not doc["type"]:
         raise UserError('an event needs a "type", e.g. {"type": "purchase"}')
+    engine_event(doc, None, None)
     docs.event, docs.origin["event"] = doc, origin
     return f'event set: "{doc["type"]}" ({origin})'
 
@@ -86,6 +102,7 @@ def profile(workspace: Workspace, argument: str) -> str:
         return "profile cleared: .fire will meet a new visitor"
     parsed = _parse("profile", argument)
     if parsed is not None:
+        _usable("profile", parsed[0])
         docs.profile, docs.origin["profile"] = parsed
         return f"profile set ({parsed[1]})"
     store = workspace.store()
@@ -121,7 +138,9 @@ def session(workspace: Workspace, argument: str) -> str:
         docs.session = MISSING
         return "session cleared: .fire will open a new visit"
     parsed = _parse("session", argument)
-    if parsed is None:
+    if parsed is not None:
+        _usable("session", parsed[0])
+    else:
         found = workspace.store().get_session(argument)
         if found is None:
             raise UserError(f'no stored session "{argument}"')

@@ -14,13 +14,17 @@ from functools import lru_cache
 
 from tracsh.lang.errors import Diagnostic, RuleError
 from tracsh.lang.loader import load_condition, load_sources
-from tracsh.lang.parser import unfinished
+from tracsh.lang.parser import oversized, unfinished
 
 FORM_WORDS = ("rule", "when", "segment", "journey", "test")
 """Words that open a form of a rule file."""
 
 COMMAND_WORDS = ("help", "quit", "exit")
-"""Commands that may be typed without their leading dot."""
+"""Commands that may be typed without their leading dot: alone on the line
+(``help`` may name a command), so ``exit now`` stays a condition."""
+
+DOCUMENT_COMMANDS = (".event", ".profile", ".session")
+"""Commands whose argument may be a JSON document over several lines."""
 
 TYPED_PATH = "typed.rules"
 """The name forms typed at the prompt go by, in diagnostics and one-line rule ids."""
@@ -51,40 +55,70 @@ def kind_of(text: str) -> str:
     stripped = text.strip()
     if not stripped:
         return "empty"
-    first = stripped.split(None, 1)[0]
-    if stripped.startswith(".") or first in COMMAND_WORDS:
+    words = stripped.split()
+    first = words[0]
+    if stripped.startswith(".") or _bare_command(words):
         return "command"
-    if first in FORM_WORDS:
+    if first.startswith(FORM_WORDS):
+        # No condition starts with these words: `whenprofile…` is a rule with
+        # its keyword glued, and the parser says so.
         return "forms"
     return "condition"
 
 
+def _bare_command(words: list[str]) -> bool:
+    """``help``, ``help fire``, ``quit``, ``exit``: nothing else after the word."""
+    if words[0] == "help":
+        return len(words) <= 2
+    return words[0] in COMMAND_WORDS and len(words) == 1
+
+
 @lru_cache(maxsize=128)
 def read(text: str) -> Entry:
-    """Classify ``text`` and find its first error (cached: the prompt asks often)."""
+    """Classify ``text`` and find its first error (cached: the prompt asks often).
+
+    The size limit is checked first, so a huge paste costs a scan per keystroke,
+    not a parse.
+    """
     kind = kind_of(text)
     if kind == "empty":
         return Entry(kind, True)
     if kind == "command":
         return Entry(kind, _command_complete(text))
     start = "start" if kind == "forms" else "condition_input"
+    too_big = oversized(text, start)
+    if too_big is not None:
+        span, message = too_big
+        return Entry(kind, True, Diagnostic(_path(kind), span.line, 1, message))
     if unfinished(text, start):
         return Entry(kind, False, _early_error(text, kind, start))
     errors = [d for d in _problems(text, kind) if d.is_error]
     return Entry(kind, True, errors[0] if errors else None)
 
 
-_ENDINGS = {
-    "forms": ("\nend", " then stop", "\nthen stop\nend", "\nstop\nend", " 1 then stop"),
-    "condition": (" 1", " true", ")", " 1)"),
-}
-"""Endings tried on unfinished input, to check what is already written."""
+_CONDITION_ENDINGS = ("", " 1", " true", ")", " 1)", "))", " 1))")
+"""How an unfinished condition may end: nothing more, an operand, brackets."""
+_FORM_ENDINGS = ("", "\nend", " then stop", "\nthen stop\nend", "\nstop\nend")
+"""How an unfinished form may end once its condition has (a segment needs
+nothing more)."""
+
+
+def _endings(kind: str) -> list[str]:
+    """Endings tried on unfinished input, to check what is already written: a
+    condition ending, then (for forms) a form ending, each pair in turn."""
+    if kind == "condition":
+        return list(_CONDITION_ENDINGS[1:])
+    return [c + f for c in _CONDITION_ENDINGS for f in _FORM_ENDINGS]
+
+
+def _path(kind: str) -> str:
+    return TYPED_PATH if kind == "forms" else "<condition>"
 
 
 def _early_error(text: str, kind: str, start: str) -> Diagnostic | None:
     """A mistake in what is typed so far (an unknown root, say), found by ending
     the input as it might be ended and checking that; None when no ending fits."""
-    for ending in _ENDINGS[kind]:
+    for ending in _endings(kind):
         trial = text.rstrip() + ending
         if unfinished(trial, start):
             continue
@@ -115,12 +149,17 @@ def _problems(text: str, kind: str) -> list[Diagnostic]:
 
 
 def _command_complete(text: str) -> bool:
-    """A command is one line, except a JSON document that is still open."""
+    """A command is one line, except a JSON document given to .event, .profile or
+    .session that is still open."""
     parts = text.strip().split(None, 1)
+    if parts[0] not in DOCUMENT_COMMANDS:
+        return True
     if len(parts) < 2 or not parts[1].lstrip().startswith(("{", "[")):
         return True
     try:
         json.loads(parts[1])
     except json.JSONDecodeError as err:
         return err.pos < len(parts[1].rstrip())
+    except (RecursionError, ValueError):
+        return True  # too deep, or a number too long: the command says so
     return True

@@ -7,6 +7,7 @@ mistake instead of accepting the input.
 
 from __future__ import annotations
 
+from prompt_toolkit.buffer import ValidationState
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from tracsh.repl.entry import read
@@ -32,6 +33,9 @@ def key_bindings() -> KeyBindings:
             before = buffer.document.text_before_cursor
             buffer.insert_text("\n" + indent_after(before))
             return
+        # Validating while typing leaves the state decided, and a decided
+        # state would not move the cursor to the mistake: decide again.
+        buffer.validation_state = ValidationState.UNKNOWN
         buffer.validate_and_handle()
 
     @bindings.add("escape", "enter")

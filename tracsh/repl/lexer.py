@@ -18,7 +18,7 @@ from prompt_toolkit.lexers import Lexer
 from tracsh.lang.format import scan_comments
 from tracsh.lang.functions import FUNCTIONS
 from tracsh.lang.nodes import ROOTS
-from tracsh.lang.parser import ACTION_WORDS, GluedKeyword, _lark
+from tracsh.lang.parser import ACTION_WORDS, GluedKeyword, _lark, oversized
 from tracsh.repl.entry import kind_of, read
 
 _BY_TYPE = {
@@ -63,6 +63,12 @@ def classes(text: str) -> tuple[str, ...]:
     if kind_of(text) == "command":
         return _command_classes(text)
     out = [""] * len(text)
+    start = "start" if kind_of(text) == "forms" else "condition_input"
+    if oversized(text, start) is not None:
+        # Over the size limit the input is refused anyway; colouring it would
+        # cost seconds a keystroke. Only the mistake is marked.
+        _mark_error(text, out)
+        return tuple(out)
     _tokens(text, 0, out)
     for comment in scan_comments(text):
         start = _offset(

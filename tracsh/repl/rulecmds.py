@@ -8,16 +8,19 @@ from tracsh.errors import UserError
 from tracsh.lang.compile import required_event_types
 from tracsh.lang.errors import RuleError, source_line
 from tracsh.repl.commands import repl_command
-from tracsh.repl.workspace import Workspace
+from tracsh.repl.workspace import SaveRefused, Workspace
 
 
 @repl_command(
     "load", "[PATH…]", "load rule files (default: the project's rules)", "paths"
 )
 def load(workspace: Workspace, argument: str) -> str:
-    """Replace the loaded files; report what loaded and every diagnostic."""
+    """Replace the loaded files; report what loaded and every diagnostic.
+
+    Files that do not load are refused: the rules loaded before stay.
+    """
     paths = [Path(p) for p in argument.split()] or list(workspace.config.rules.dirs)
-    problems = workspace.load(paths)
+    problems = workspace.load(paths, keep=True)
     ruleset = workspace.ruleset()
     lines = [d.render() for d in problems]
     lines.append(
@@ -75,7 +78,7 @@ def show(workspace: Workspace, argument: str) -> str:
     return f"# {path}:{node.span.line}\n" + "\n".join(lines)
 
 
-@repl_command("save", "FILE", "append the forms typed so far to a rule file", "paths")
+@repl_command("save", "FILE", "put the forms typed so far into a rule file", "paths")
 def save(workspace: Workspace, argument: str) -> str:
     """Write the typed forms (formatted) and load them from that file from now on."""
     if not argument:
@@ -84,8 +87,11 @@ def save(workspace: Workspace, argument: str) -> str:
     if path.suffix != ".rules":
         raise UserError(f"{path}: rule files end in .rules")
     try:
-        count = workspace.save(path)
+        count, replaced = workspace.save(path)
+    except SaveRefused:
+        raise
     except RuleError as err:
         message = f"{path} does not parse, so nothing was saved:\n{err.render()}"
         raise UserError(message) from None
-    return f"saved {count} form(s) to {path}"
+    done = f"saved {count} form(s) to {path}"
+    return done + (f", in place of {', '.join(replaced)}" if replaced else "")

@@ -6,25 +6,22 @@ typed forms join the rule set, and anything else is a condition to explain.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tracsh.delivery.renderer import Renderer
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.pipeline import EngineSettings
 from tracsh.errors import UserError
-from tracsh.inputs import InputError, normalize_event
 from tracsh.lang import nodes as n
 from tracsh.lang import printer
 from tracsh.lang.errors import RuleError
 from tracsh.lang.explain import explain_condition, render
 from tracsh.lang.loader import load_condition
 from tracsh.lang.scope import MISSING
-from tracsh.lang.values import parse_time
 from tracsh.repl.commands import repl_command, run_command
 from tracsh.repl.entry import kind_of
+from tracsh.repl.moment import Moment, moment, uses_history
 from tracsh.repl.workspace import Workspace
 from tracsh.testing.report import summary, text_report
 from tracsh.testing.runner import run_tests, select
@@ -49,7 +46,8 @@ def _add(workspace: Workspace, text: str) -> str:
     before = _names(workspace)
     forms, problems = workspace.add(text)
     if not forms:
-        raise RuleError(problems)
+        # The first mistake only, as the prompt marks it: the rest may follow.
+        raise RuleError(problems[:1])
     lines = [d.render() for d in problems]
     ruleset = workspace.ruleset()
     for form in forms:
@@ -84,9 +82,9 @@ def explain(workspace: Workspace, argument: str) -> str:
     if not argument.strip():
         raise UserError("explain what? .explain profile.visits > 3")
     node = load_condition(argument, "<condition>")
-    scope = workspace.scope()
-    trace = explain_condition(node, scope)
-    return render(trace)
+    now = moment(workspace, past=uses_history(node))
+    trace = explain_condition(node, now.scope())
+    return "\n".join([render(trace), *_notes(now)])
 
 
 @repl_command("eval", "CONDITION", "decide a condition: true, false or unknown")
@@ -95,10 +93,15 @@ def evaluate(workspace: Workspace, argument: str) -> str:
     if not argument.strip():
         raise UserError("evaluate what? .eval profile.visits > 3")
     node = load_condition(argument, "<condition>")
-    scope = workspace.scope()
+    now = moment(workspace, past=uses_history(node))
+    scope = now.scope()
     trace = explain_condition(node, scope)
     notes = [f"note: {m}" for m in scope.report.messages]
-    return "\n".join([trace.verdict, *notes])
+    return "\n".join([trace.verdict, *notes, *_notes(now)])
+
+
+def _notes(now: Moment) -> list[str]:
+    return [] if now.note is None else [f"note: {now.note}"]
 
 
 # --- the dry run ---------------------------------------------------------------------
@@ -117,6 +120,8 @@ class DryRun:
     session_after: Any
     rule_count: int = 0
     """How many rules the engine had, candidates or not."""
+    note: str | None = None
+    """Why the profile's stored history could not be read, if it could not."""
 
 
 @repl_command(
@@ -132,18 +137,15 @@ def fire(workspace: Workspace, argument: str) -> str:
 
 
 def dry_run(workspace: Workspace) -> DryRun:
-    """The current event through the rule set, in a Sandbox seeded with copies."""
+    """The current event through the rule set, in a Sandbox seeded with copies of
+    the profile and session and of their stored events and ``once per`` firings."""
     book = workspace.book()
-    docs = workspace.documents
-    profile = _with_id(docs.profile, "repl-profile")
-    session = _with_id(docs.session, "repl-session")
-    event = _event(docs.event, profile, session)
+    now = moment(workspace)
+    profile, session, event = now.profile, now.session, now.event
     settings = EngineSettings(session_timeout=workspace.config.session.timeout)
     renderer = Renderer(workspace.config)
     with Sandbox(book, settings, renderer) as sandbox:
-        if profile is not None and session is not None:
-            session.setdefault("profile", {"id": profile["id"]})
-        sandbox.seed(profile, session)
+        sandbox.seed(profile, session, now.events, now.firings)
         outcome = sandbox.run(event)
         after = sandbox.profile(outcome.profile_id)
         session_after = sandbox.session(outcome.session_id)
@@ -157,42 +159,8 @@ def dry_run(workspace: Workspace) -> DryRun:
         session or MISSING,
         session_after,
         len(book.rules),
+        now.note,
     )
-
-
-def _with_id(doc: Any, fallback: str) -> dict | None:
-    if doc is MISSING:
-        return None
-    found = copy.deepcopy(doc)
-    found.setdefault("id", fallback)
-    return found
-
-
-def _event(given: Any, profile: dict | None, session: dict | None) -> dict:
-    if not isinstance(given, dict):
-        raise UserError('no current event; set one: .event {"type": "purchase"}')
-    record = {k: v for k, v in copy.deepcopy(given).items() if k not in ("raw", "seq")}
-    if profile is not None:
-        record["profile"] = {"id": profile["id"]}
-    if session is not None:
-        record["session"] = {"id": session["id"]}
-    record.setdefault("source", "repl")
-    if "time" not in record and "timestamp" not in record:
-        record["time"] = _next_moment(profile)
-    now = datetime.now(UTC).isoformat()
-    try:
-        return normalize_event(record, received=now)
-    except InputError as err:
-        raise UserError(f"the current event cannot be used: {err}") from None
-
-
-def _next_moment(profile: dict | None) -> str:
-    """When an event without a time happens: a minute after the profile was last
-    seen, so a stored profile meets it as its next event would; else now."""
-    seen = parse_time(str(profile.get("last_seen"))) if profile else None
-    if seen is None:
-        return datetime.now(UTC).isoformat()
-    return (seen + timedelta(minutes=1)).isoformat()
 
 
 def describe_run(workspace: Workspace, run: DryRun) -> str:
@@ -203,6 +171,8 @@ def describe_run(workspace: Workspace, run: DryRun) -> str:
         f'dry run: event "{run.event["type"]}" at {run.event["time"]} '
         f"for profile {who}; nothing is written"
     ]
+    if run.note is not None:
+        lines.append(f"note: {run.note}")
     fired = outcome.fired
     lines.append("fired:" if fired else "fired: none")
     for entry in fired:
@@ -278,9 +248,10 @@ def why(workspace: Workspace, argument: str) -> str:
     run = workspace.last_run
     checks = [c for c in run.checks if c.rule.id == argument] if run else []
     if not checks:
-        scope = workspace.scope()
+        condition = loaded.node.condition
+        scope = moment(workspace, past=uses_history(condition)).scope()
         head = "not decided in the last .fire; against the current documents:"
-        return head + "\n" + render(explain_condition(loaded.node.condition, scope))
+        return head + "\n" + render(explain_condition(condition, scope))
     blocks = []
     for check in checks:
         label = f"on event {printer.string(check.event['type'])}"

@@ -9,22 +9,24 @@ only ever opened read-only, and only to read documents and field names.
 
 from __future__ import annotations
 
-import copy
+import sqlite3
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tracsh.config import Config
 from tracsh.engine.rulebook import RuleBook, build_rulebook
 from tracsh.errors import UserError
+from tracsh.lang import printer
 from tracsh.lang.errors import Diagnostic, RuleError
 from tracsh.lang.format import format_source
 from tracsh.lang.loader import RuleSet, load_sources, read_source, rule_files
 from tracsh.lang.parser import parse_file
-from tracsh.lang.scope import MISSING, Scope
+from tracsh.lang.scope import MISSING
 from tracsh.repl.entry import TYPED_PATH
+from tracsh.repl.saving import KINDS, identity, merge, split_forms
 from tracsh.store import Store
+from tracsh.store.errors import StoreError
 
 
 @dataclass
@@ -53,17 +55,26 @@ class Workspace:
         """Loaded rule files by path: their text (replaced forms blanked out)."""
         self.typed: list[str] = []
         """Forms typed at the prompt, each as formatted text."""
+        self.replaced: dict[tuple[type, str], tuple[str, int]] = {}
+        """Loaded forms the typed ones replace, by (kind, name): (path, line)."""
         self.documents = Documents(event=default_event(), origin={"event": "default"})
         self.last_run: Any = None
         """The last dry run, for ``.why``."""
         self._ruleset: RuleSet | None = None
         self._book: RuleBook | None = None
         self._store: Store | None = None
+        self.store_failed = False
+        """Whether the last attempt to open the database failed."""
 
     # --- rules -----------------------------------------------------------------
 
-    def load(self, paths: list[Path]) -> list[Diagnostic]:
-        """Replace the loaded files with the rule files under ``paths``."""
+    def load(self, paths: list[Path], keep: bool = False) -> list[Diagnostic]:
+        """Replace the loaded files with the rule files under ``paths``.
+
+        Typed forms go on replacing the loaded forms of their names. With
+        ``keep``, files that do not load (or no files at all) raise LoadRefused
+        and the rules loaded before stay.
+        """
         missing = [str(p) for p in paths if not Path(p).exists()]
         if missing:
             raise UserError(f"no such file or directory: {', '.join(missing)}")
@@ -75,9 +86,15 @@ class Workspace:
                 problems.append(problem)
             else:
                 sources[_shown_path(path)] = text or ""
-        self.sources = sources
+        sources, replaced = self._blank_typed(sources)
+        trial = load_sources([*sources.items(), *self._typed_source()])
+        problems += trial.diagnostics
+        if keep and (not sources or any(d.is_error for d in problems)):
+            raise LoadRefused(problems, self.ruleset(), [str(p) for p in paths])
+        self.sources, self.replaced = sources, replaced
         self.changed()
-        return problems + self.ruleset().diagnostics
+        self._ruleset = trial
+        return problems
 
     def add(self, text: str) -> tuple[list[Any], list[Diagnostic]]:
         """Add typed forms; with errors nothing is added and the errors come back.
@@ -89,7 +106,7 @@ class Workspace:
             forms = list(parse_file(text, "<input>").forms)
         except RuleError as err:
             return [], err.diagnostics
-        sources, typed = self._without(forms)
+        sources, typed, origins = self._without(forms)
         earlier = "\n\n".join(typed)
         start = earlier.count("\n") + 3 if earlier else 1
         combined = (earlier + "\n\n" if earlier else "") + text.strip("\n") + "\n"
@@ -102,6 +119,7 @@ class Workspace:
         if any(d.is_error for d in mine):
             return [], [d for d in mine if d.is_error]
         self.sources = sources
+        self.replaced.update(origins)
         self.typed = [*typed, format_source(text, TYPED_PATH).rstrip("\n")]
         self.changed()
         return forms, mine
@@ -112,18 +130,36 @@ class Workspace:
     def _loaded(self) -> list[tuple[str, str]]:
         return list(self.sources.items())
 
-    def _without(self, forms: list[Any]) -> tuple[dict[str, str], list[str]]:
-        """Loaded texts and typed forms, less the forms ``forms`` replace by name."""
-        sources = dict(self.sources)
+    def _typed_source(self) -> list[tuple[str, str]]:
+        return [(TYPED_PATH, self._typed_text())] if self.typed else []
+
+    def _without(
+        self, forms: list[Any], loaded: dict[str, str] | None = None
+    ) -> tuple[dict[str, str], list[str], dict[tuple[type, str], tuple[str, int]]]:
+        """Loaded texts (``loaded``, else the loaded files) and typed forms, less
+        the forms ``forms`` replace by name, and where each replaced form was."""
+        sources = dict(self.sources if loaded is None else loaded)
         typed = list(self.typed)
+        origins: dict[tuple[type, str], tuple[str, int]] = {}
         for form in forms:
             name = getattr(form, "name", None)
             if name is None:
                 continue
             kind = type(form)
-            sources = {p: _blank_form(t, p, kind, name) for p, t in sources.items()}
+            for path, text in sources.items():
+                sources[path], line = _blank_form(text, path, kind, name)
+                if line:
+                    origins[(kind, name)] = (path, line)
             typed = [t for t in typed if not _defines(t, kind, name)]
-        return sources, typed
+        return sources, typed, origins
+
+    def _blank_typed(
+        self, sources: dict[str, str]
+    ) -> tuple[dict[str, str], dict[tuple[type, str], tuple[str, int]]]:
+        """``sources`` less the forms the typed forms replace, and where they were."""
+        forms = [f for t in self.typed for f in parse_file(t, TYPED_PATH).forms]
+        blanked, _typed, origins = self._without(forms, sources)
+        return blanked, origins
 
     def changed(self) -> None:
         """Forget the compiled rule set after the rules changed."""
@@ -133,10 +169,7 @@ class Workspace:
     def ruleset(self) -> RuleSet:
         """The loaded files and typed forms, loaded together (cached)."""
         if self._ruleset is None:
-            sources = self._loaded()
-            if self.typed:
-                sources.append((TYPED_PATH, self._typed_text()))
-            self._ruleset = load_sources(sources)
+            self._ruleset = load_sources([*self._loaded(), *self._typed_source()])
         return self._ruleset
 
     def book(self) -> RuleBook:
@@ -148,51 +181,75 @@ class Workspace:
             self._book = build_rulebook(ruleset)
         return self._book
 
-    def save(self, path: Path) -> int:
-        """Append the typed forms to ``path`` and load them from there from now on."""
+    def save(self, path: Path) -> tuple[int, list[str]]:
+        """Put the typed forms into ``path`` and load them from there from now on.
+
+        A typed form named like a form of ``path`` takes its place; one that
+        replaced a form of another file is refused, since the two would clash.
+        The file must load with the other loaded files, or nothing is written.
+        Returns how many forms were saved and the names replaced in the file.
+        """
         if not self.typed:
             raise UserError("nothing typed to save yet; type a rule, segment or test")
-        text = self._typed_text()
-        if path.exists():
-            existing = path.read_text(encoding="utf-8")
-            joined = existing.rstrip("\n") + "\n\n" + text if existing.strip() else text
-        else:
-            joined = text
+        key = _shown_path(path)
+        pieces = split_forms(self._typed_text(), TYPED_PATH)
+        self._refuse_elsewhere(pieces, key)
+        existing = path.read_text(encoding="utf-8") if path.exists() else ""
+        joined, replaced = merge(existing, str(path), pieces)
         formatted = format_source(joined, str(path))
+        sources = {p: t for p, t in self.sources.items() if not _same(p, path)}
+        sources[key] = formatted
+        trial = load_sources(list(sources.items()))
+        if not trial.ok:
+            raise SaveRefused(trial.errors, path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(formatted, encoding="utf-8")
-        count = len(self.typed)
-        self.typed = []
-        self.sources[str(path)] = formatted
+        self.sources, self.typed = sources, []
+        self.replaced = {}
         self.changed()
-        return count
+        self._ruleset = trial
+        names = [f"{KINDS[kind]} {printer.string(name)}" for kind, name in replaced]
+        return len(pieces), names
+
+    def _refuse_elsewhere(self, pieces: list[tuple[Any, str]], key: str) -> None:
+        """A typed form that stands for a form of another file belongs there."""
+        for form, _piece in pieces:
+            found = identity(form)
+            origin = self.replaced.get(found) if found else None
+            if origin is not None and origin[0] != key:
+                path, line = origin
+                word = f"{KINDS[found[0]]} {printer.string(found[1])}"
+                raise UserError(
+                    f"{word} comes from {path}:{line}; saving it in {key} too would "
+                    f"define it twice: .save {path} puts it back there, or give it "
+                    "another name"
+                )
 
     # --- documents ---------------------------------------------------------------
 
-    def scope(self) -> Scope:
-        """A Scope over copies of the current documents, at the event's time or now."""
-        docs = self.documents
-        event = copy.deepcopy(docs.event)
-        source = event.get("source", MISSING) if isinstance(event, dict) else MISSING
-        if isinstance(source, str):
-            source = {"id": source}
-        return Scope(
-            event=event,
-            profile=copy.deepcopy(docs.profile),
-            session=copy.deepcopy(docs.session),
-            source=source,
-            now=datetime.now(UTC),
-        )
-
     def store(self) -> Store:
-        """The project's database, opened read-only on first use."""
+        """The project's database, opened read-only on first use.
+
+        A file that cannot be opened (locked, not a database, too old) raises
+        StoreError each time it is asked for; ``store_failed`` says so, for
+        callers that must not wait on it (completion).
+        """
         if self._store is None:
             if str(self.db) == ":memory:" or not self.db.exists():
                 raise UserError(
                     f"no database at {self.db}; run `tracsh replay` first or start "
                     "the REPL with --db"
                 )
-            self._store = Store.open(self.db, readonly=True)
+            try:
+                self._store = Store.open(self.db, readonly=True)
+            except StoreError:
+                self.store_failed = True
+                raise
+            except sqlite3.Error as err:
+                self.store_failed = True
+                message = f"{self.db}: cannot read the database: {err}"
+                raise StoreError(message) from None
+            self.store_failed = False
         return self._store
 
     def has_store(self) -> bool:
@@ -226,15 +283,52 @@ def _shifted(problem: Diagnostic, start: int) -> Diagnostic:
     return replace(problem, path="<input>", line=problem.line - start + 1)
 
 
-def _blank_form(text: str, path: str, kind: type, name: str) -> str:
-    """``text`` with the lines of its form of ``kind`` called ``name`` blanked."""
+def _blank_form(text: str, path: str, kind: type, name: str) -> tuple[str, int]:
+    """``text`` with the lines of its form of ``kind`` called ``name`` blanked, and
+    the line that form started on (0 when there is none)."""
     try:
         forms = parse_file(text, path).forms
     except RuleError:
-        return text
+        return text, 0
     lines = text.split("\n")
+    found = 0
     for form in forms:
         if type(form) is kind and getattr(form, "name", None) == name:
+            found = found or form.span.line
             for number in range(form.span.line, form.span.end_line + 1):
                 lines[number - 1] = ""
-    return "\n".join(lines)
+    return "\n".join(lines), found
+
+
+def _same(shown: str, path: Path) -> bool:
+    """Whether a loaded file's shown path is ``path``."""
+    return Path(shown).resolve() == path.resolve()
+
+
+class LoadRefused(RuleError):
+    """``.load`` of files that do not load: their problems, and the rules kept."""
+
+    def __init__(self, problems: list[Diagnostic], kept: RuleSet, paths: list) -> None:
+        self.tail = (
+            f"error: nothing was loaded from {', '.join(paths)}"
+            + ("" if problems else ": it holds no rule files (*.rules)")
+            + f"; the {len(kept.rules)} rules loaded before stay"
+        )
+        super().__init__(problems)
+
+    def render(self) -> str:
+        """The problems, then what happened."""
+        shown = super().render()
+        return f"{shown}\n{self.tail}" if shown else self.tail
+
+
+class SaveRefused(RuleError):
+    """``.save`` whose file would not load with the others: nothing is written."""
+
+    def __init__(self, problems: list[Diagnostic], path: Path) -> None:
+        self.tail = f"error: nothing was saved: {path} would not load as shown"
+        super().__init__(problems)
+
+    def render(self) -> str:
+        """The problems, then what happened."""
+        return f"{super().render()}\n{self.tail}"

@@ -1,8 +1,10 @@
-"""What authoring tools read from a store: field paths in use, recent ids, one event.
+"""What authoring tools read from a store: field paths, recent ids, a profile's past.
 
 The REPL completes field paths from what stored events, profiles and sessions
 actually hold, most frequent first, and picks documents by id. Only the newest
-rows are sampled, so a large database answers as fast as a small one.
+rows are sampled, so a large database answers as fast as a small one. A dry run
+reads a profile's stored events and ``once per`` firings, to see what the
+engine would see.
 """
 
 from __future__ import annotations
@@ -60,14 +62,55 @@ def _written(root: str, key: str) -> str | None:
     return out
 
 
-def recent_ids(store: Any, kind: str, limit: int = 200) -> list[str]:
-    """The newest ids of ``event``, ``profile`` or ``session`` documents."""
-    queries = {
-        "event": "SELECT id FROM events ORDER BY seq DESC LIMIT ?",
-        "profile": "SELECT id FROM profiles ORDER BY updated DESC LIMIT ?",
-        "session": "SELECT id FROM sessions ORDER BY last_seen DESC LIMIT ?",
-    }
-    return [row[0] for row in store.conn.execute(queries[kind], (limit,))]
+def recent_ids(store: Any, kind: str, prefix: str = "", limit: int = 200) -> list[str]:
+    """The newest ids of ``event``, ``profile`` or ``session`` documents that start
+    with ``prefix``; the prefix is matched in SQL, before the newest are taken.
+    """
+    table, order = _ID_TABLES[kind]
+    where, params = "", []
+    if prefix:
+        # Text compares by its UTF-8 bytes, so this range is exactly the prefix.
+        where = "WHERE id >= ? AND id < ?"
+        params = [prefix, prefix + "\U0010ffff"]
+    sql = f"SELECT id FROM {table} {where} ORDER BY {order} DESC LIMIT ?"
+    return [row[0] for row in store.conn.execute(sql, (*params, limit))]
+
+
+_ID_TABLES = {
+    "event": ("events", "seq"),
+    "profile": ("profiles", "updated"),
+    "session": ("sessions", "last_seen"),
+}
+
+
+def profile_events(store: Any, profile_ids: list[str], skip: str = "") -> list[dict]:
+    """Every stored event of a profile (under any of its ids), oldest first,
+    without the event whose id is ``skip``; for a dry run's history."""
+    found = []
+    for _seq, _time, doc in store.history_rows(profile_ids):
+        event = json.loads(doc)
+        if event.get("id") != skip:
+            found.append(event)
+    return found
+
+
+def profile_firings(
+    store: Any, profile_ids: list[str], session_id: str | None
+) -> list[tuple[str, str, str, str]]:
+    """``(rule_id, scope, scope_id, time)`` of the ``once per`` firings stored for a
+    profile and for a session (each of its visits: ``id`` and ``id#visit``)."""
+    marks = ", ".join("?" for _ in profile_ids) or "NULL"
+    sql = (
+        "SELECT rule_id, scope, scope_id, time FROM rule_fired WHERE "
+        f"(scope = 'profile' AND scope_id IN ({marks}))"
+    )
+    params: list[Any] = list(profile_ids)
+    if session_id:
+        sql += (
+            " OR (scope = 'session' AND (scope_id = ? OR substr(scope_id, 1, ?) = ?))"
+        )
+        params += [session_id, len(session_id) + 1, f"{session_id}#"]
+    return [tuple(row) for row in store.conn.execute(sql, params)]
 
 
 def event_by_id(store: Any, event_id: str) -> dict | None:
