@@ -1,6 +1,7 @@
 """JSON documents an author types or names by file: the REPL's and ``tracsh eval``'s.
 
-Parsed strictly (no NaN or Infinity, no number a document cannot hold) and
+Parsed as strictly as input files (tracsh.inputs.jsontext: no NaN or Infinity,
+no number or text a document cannot hold, each refused with its place) and
 bounded in depth before parsing, so a file of a hundred thousand nested lists
 is refused with a message instead of exhausting Python's recursion limit.
 """
@@ -8,11 +9,11 @@ is refused with a message instead of exhausting Python's recursion limit.
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import Any
 
 from tracsh.errors import UserError
+from tracsh.inputs.jsontext import decode, unstorable
 
 MAX_DEPTH = 64
 """How deeply objects and lists may nest in a typed document, as rules may nest."""
@@ -35,16 +36,15 @@ def parse_document(text: str) -> Any:
             f"tracsh takes documents up to {MAX_DEPTH} levels"
         )
     try:
-        return json.loads(text, parse_constant=_refuse, parse_float=_finite)
+        value, storable = decode(text)
     except json.JSONDecodeError as err:
         raise DocumentError(
             f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
         ) from None
-    except ValueError as err:
-        reason = str(err)
-        if "integer string conversion" in reason:
-            reason = "a number has more than 4300 digits"
-        raise DocumentError(reason) from None
+    reason = None if storable else unstorable(value)
+    if reason is not None:
+        raise DocumentError(reason)
+    return value
 
 
 def parse_object(text: str) -> dict:
@@ -70,14 +70,3 @@ def _too_deep(text: str) -> tuple[int, int] | None:
         elif bracket in "]}":
             depth -= 1
     return None
-
-
-def _refuse(name: str) -> None:
-    raise ValueError(f"{name} is not a number a document can hold")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"the number {text[:20]} is too large for a document")
-    return value
