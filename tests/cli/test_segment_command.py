@@ -65,7 +65,7 @@ def test_refresh_later_and_without_events(shop):
         (
             'segment "buyer" when event.type == "buy"\n',
             [],
-            "main.rules:1:22: event.type cannot be read here in segment 'buyer'",
+            "main.rules:1:22: event.type cannot be read here in segment \"buyer\"",
         ),
         (RULES, ["--now", "tomorrow"], "--now: 'tomorrow' is not an ISO-8601 time"),
     ],

@@ -166,9 +166,9 @@ def test_a_failing_enricher_leaves_the_profile_unchanged_and_is_recorded(project
 
     assert project.store.get_profile("p1")["traits"] == {"after": 1}
     assert outcome.errors == [
-        "t:1: enrich profile.traits.mail from 'email': email: profile.pii.email is "
+        't:1: enrich profile.traits.mail from "email": email: profile.pii.email is '
         "missing or not text",
-        "t:1: enrich profile.traits.co from 'company': no enricher called "
+        't:1: enrich profile.traits.co from "company": no enricher called '
         "'company' (known: user-agent, url, email); configure [enrichers.company] "
         "in tracsh.toml",
     ]
@@ -323,6 +323,6 @@ def test_a_failing_url_template_names_its_key(project_of, receiver, url, reason)
     [outcome] = engine.process_batch([event("e1", "sign-up")])
 
     assert outcome.errors == [
-        f"t:2: enrich profile.traits.company from 'company': {reason}"
+        f't:2: enrich profile.traits.company from "company": {reason}'
     ]
     assert project.store.outbox_rows() == []

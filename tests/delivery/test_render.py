@@ -26,7 +26,7 @@ def test_a_typo_in_a_template_sends_nothing_and_names_the_variable(project_of, m
         "(use default(...) where it may be absent)"
     )
     assert outcome.fired[0].actions == [
-        f"send email 'welcome': failed ({row['reason']})"
+        f'send email "welcome": failed ({row["reason"]})'
     ]
     assert project.drain().sent == 0
     assert mail.messages == []

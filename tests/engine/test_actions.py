@@ -249,13 +249,13 @@ ERROR_ROWS = [
         "set profile.traits.tier.level = 1",
         {"tier": "gold"},
         {},
-        "set profile.traits.tier.level: 'tier' holds text, not an object or list",
+        "set profile.traits.tier.level: \"tier\" holds text, not an object or list",
     ),
     (
         "set profile.traits.list.name = 1",
         {"list": [1]},
         {},
-        "cannot write 'name' into list",
+        "cannot write \"name\" into list",
     ),
     (
         "set profile.traits.list[5] = 1",
@@ -284,7 +284,7 @@ def test_an_interest_score_that_is_not_a_number_is_an_error(engine):
     h, outcome = act(engine, 'add interest "coffee"', interests={"coffee": "x"})
     assert h.profile()["interests"] == {"coffee": "x"}
     assert outcome.errors == [
-        "r: add interest 'coffee': the stored score is not a number"
+        'r: add interest "coffee": the stored score is not a number'
     ]
 
 
@@ -466,7 +466,7 @@ def test_a_self_triggering_rule_stops_at_the_depth_limit_with_an_error(
     assert h.profile()["counters"] == {"pings": max_depth + 1}
     assert h.store.count_events() == max_depth + 1
     assert errors(outcomes) == [
-        f"r: internal event 'go' dropped: internal events nest deeper than {max_depth}"
+        f'r: internal event "go" dropped: internal events nest deeper than {max_depth}'
     ]
     assert h.stats()["r"]["errors"] == 1
 
@@ -551,5 +551,5 @@ def test_a_message_that_fails_to_render_is_not_shown(engine, tmp_path):
     [outcome] = h.run(event("e1", "go"))
     assert outcome.messages == []
     [error] = outcome.errors
-    assert error.startswith("r: message 'promo' not shown: ") and "nothing" in error
+    assert error.startswith('r: message "promo" not shown: ') and "nothing" in error
     assert rule_errors(h) == 1

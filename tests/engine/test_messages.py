@@ -56,14 +56,14 @@ SEND_ROWS = [
         {"email": "ana@example.test"},
         {"email": REVOKED},
         {},
-        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
+        ("email", "thanks", None, "skipped", 'consent "email" is revoked'),
     ),
     (
         'revoke consent "email"; send email "thanks"',
         {"email": "ana@example.test"},
         {},
         {},
-        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
+        ("email", "thanks", None, "skipped", 'consent "email" is revoked'),
     ),
     (
         'send email "thanks"',
@@ -91,7 +91,7 @@ SEND_ROWS = [
         {"phone": "+12025550100"},
         {"sms": REVOKED},
         {},
-        ("sms", "code", None, "skipped", "consent 'sms' is revoked"),
+        ("sms", "code", None, "skipped", 'consent "sms" is revoked'),
     ),
     (
         'send push "hi"',
@@ -139,7 +139,7 @@ SEND_ROWS = [
         {},
         {"email": REVOKED},
         {"address": "ben@example.test"},
-        ("email", "thanks", None, "skipped", "consent 'email' is revoked"),
+        ("email", "thanks", None, "skipped", 'consent "email" is revoked'),
     ),
 ]
 

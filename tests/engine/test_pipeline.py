@@ -58,7 +58,7 @@ def empty(h) -> bool:
 def test_a_failure_while_processing_leaves_nothing(engine):
     h = engine(SHOP)
     bad = event("e9", "buy", time="yesterday")
-    with pytest.raises(ValueError, match="'yesterday' is not an ISO-8601 time"):
+    with pytest.raises(ValueError, match='"yesterday" is not an ISO-8601 time'):
         h.run(*shop_batch()[:2], bad, *shop_batch()[2:])
     assert empty(h)
 

@@ -167,6 +167,6 @@ def test_a_condition_that_needs_an_event_is_refused_with_its_place(engine):
         with pytest.raises(SqlRefused) as caught:
             refresh_segments(h.engine, segments, NOW)
         assert str(caught.value).startswith(
-            f"{where}:1:22: event.type cannot be read here in segment 'buyer'; "
+            f"{where}:1:22: event.type cannot be read here in segment \"buyer\"; "
             "segment refresh evaluates conditions over stored profiles"
         )

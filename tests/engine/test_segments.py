@@ -197,5 +197,5 @@ def test_rules_that_flip_a_segment_back_and_forth_stop_at_the_depth_limit(engine
     kinds = [e["type"] for e in h.events()]
     assert kinds == ["go"] + ["segment-entered", "segment-left"] * 2
     assert errors([outcome]) == [
-        "internal event 'segment-entered' dropped: internal events nest deeper than 4"
+        'internal event "segment-entered" dropped: internal events nest deeper than 4'
     ]

@@ -75,14 +75,14 @@ def test_a_time_already_come_emits_at_once(engine, when):
     ("when", "message"),
     [
         ("at profile.traits.when", "the time after `at` is missing"),
-        ('at "next week"', "the value after `at` is not a time: 'next week'"),
-        ("at 12", "the value after `at` is not a time: '12'"),
+        ('at "next week"', 'the value after `at` is not a time: "next week"'),
+        ("at 12", 'the value after `at` is not a time: "12"'),
     ],
 )
 def test_a_time_that_is_not_one_is_an_error_of_the_rule(engine, when, message):
     h = engine(later(when))
     outcomes = h.run(event("e1", "go"))
-    assert errors(outcomes) == [f"t:1: emit event 'later': {message}"]
+    assert errors(outcomes) == [f't:1: emit event "later": {message}']
     assert h.stats()["t:1"]["errors"] >= 1
     assert h.store.timers() == []
 

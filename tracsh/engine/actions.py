@@ -23,6 +23,7 @@ from tracsh.engine.rulebook import CompiledAction, CompiledRule
 from tracsh.engine.working import WorkingSet
 from tracsh.errors import UserError
 from tracsh.lang import nodes
+from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import MISSING, Scope
 from tracsh.lang.values import plain as to_json
 
@@ -166,7 +167,7 @@ def do_set(firing: Firing, action: CompiledAction) -> str:
         docpath.write(doc, node.target.parts, value)
     except docpath.PathConflict as err:
         return firing.problem(f"set {_path_text(node.target)}: {err}")
-    return f"set {_path_text(node.target)} = {value!r}"
+    return f"set {_path_text(node.target)} = {shown(value)}"
 
 
 def do_unset(firing: Firing, action: CompiledAction) -> str:
@@ -205,7 +206,7 @@ def do_increment(firing: Firing, action: CompiledAction) -> str:
         docpath.write(doc, node.target.parts, result)
     except docpath.PathConflict as err:
         return firing.problem(f"increment {_path_text(node.target)}: {err}")
-    return f"{_path_text(node.target)} = {result!r}"
+    return f"{_path_text(node.target)} = {shown(result)}"
 
 
 def _list_at(firing: Firing, path: nodes.Path) -> list | str:
@@ -234,9 +235,9 @@ def do_append(firing: Firing, action: CompiledAction) -> str:
     if isinstance(found, str):
         return firing.problem(found)
     if value in found:
-        return f"{value!r} already in {_path_text(node.target)}"
+        return f"{shown(value)} already in {_path_text(node.target)}"
     found.append(value)
-    return f"appended {value!r} to {_path_text(node.target)}"
+    return f"appended {shown(value)} to {_path_text(node.target)}"
 
 
 def do_remove(firing: Firing, action: CompiledAction) -> str:
@@ -247,9 +248,9 @@ def do_remove(firing: Firing, action: CompiledAction) -> str:
     value = to_json(firing.value(action, "value"))
     found = docpath.read(_target_doc(firing, node.target), node.target.parts)
     if not isinstance(found, list) or value not in found:
-        return f"{value!r} not in {_path_text(node.target)}"
+        return f"{shown(value)} not in {_path_text(node.target)}"
     found[:] = [item for item in found if item != value]
-    return f"removed {value!r} from {_path_text(node.target)}"
+    return f"removed {shown(value)} from {_path_text(node.target)}"
 
 
 def do_segment(firing: Firing, action: CompiledAction) -> str:
@@ -257,11 +258,11 @@ def do_segment(firing: Firing, action: CompiledAction) -> str:
     segments = firing.profile.setdefault("segments", [])
     if node.add and node.segment not in segments:
         segments.append(node.segment)
-        return f"added to segment {node.segment!r}"
+        return f"added to segment {shown(node.segment)}"
     if not node.add and node.segment in segments:
         segments.remove(node.segment)
-        return f"removed from segment {node.segment!r}"
-    return f"segment {node.segment!r} unchanged"
+        return f"removed from segment {shown(node.segment)}"
+    return f"segment {shown(node.segment)} unchanged"
 
 
 def do_interest(firing: Firing, action: CompiledAction) -> str:
@@ -269,20 +270,20 @@ def do_interest(firing: Firing, action: CompiledAction) -> str:
     by = firing.value(action, "by", 1)
     if not _is_number(by):
         return firing.problem(
-            f"add interest {node.interest!r}: the amount is not a number"
+            f"add interest {shown(node.interest)}: the amount is not a number"
         )
     interests = firing.profile.setdefault("interests", {})
     current = interests.get(node.interest, 0)
     if not _is_number(current):
         return firing.problem(
-            f"add interest {node.interest!r}: the stored score is not a number"
+            f"add interest {shown(node.interest)}: the stored score is not a number"
         )
     if not math.isfinite(current + by):
         return firing.problem(
-            f"add interest {node.interest!r}: the result is not a finite number"
+            f"add interest {shown(node.interest)}: the result is not a finite number"
         )
     interests[node.interest] = current + by
-    return f"interest {node.interest!r} = {interests[node.interest]!r}"
+    return f"interest {shown(node.interest)} = {shown(interests[node.interest])}"
 
 
 def do_grant(firing: Firing, action: CompiledAction) -> str:
@@ -298,7 +299,7 @@ def do_grant(firing: Firing, action: CompiledAction) -> str:
         "time": firing.now_text(),
         "expires": expires,
     }
-    return f"consent {node.consent!r} granted" + (
+    return f"consent {shown(node.consent)} granted" + (
         f" until {expires}" if expires else ""
     )
 
@@ -311,7 +312,7 @@ def do_revoke(firing: Firing, action: CompiledAction) -> str:
         "time": firing.now_text(),
         "expires": None,
     }
-    return f"consent {node.consent!r} revoked"
+    return f"consent {shown(node.consent)} revoked"
 
 
 def do_log(firing: Firing, action: CompiledAction) -> str:
@@ -381,7 +382,7 @@ def _guard(firing: Firing, action: CompiledAction, recipient: Any) -> str | None
     channel = action.node.channel
     consent = firing.profile.get("consents", {}).get(channel)
     if isinstance(consent, dict) and consent.get("granted") is False:
-        return f"consent {channel!r} is revoked"
+        return f"consent {shown(channel)} is revoked"
     if recipient is MISSING or recipient is None or recipient == "":
         where = "profile." + ".".join(DEFAULT_RECIPIENT[channel])
         if "to" in action.exprs:
@@ -420,7 +421,7 @@ def do_send(firing: Firing, action: CompiledAction) -> str:
                 node.channel, node.template, context
             ),
         )
-    return _queue(firing, row, f"send {node.channel} {node.template!r}")
+    return _queue(firing, row, f"send {node.channel} {shown(node.template)}")
 
 
 def do_webhook(firing: Firing, action: CompiledAction) -> str:
@@ -429,7 +430,7 @@ def do_webhook(firing: Firing, action: CompiledAction) -> str:
     row["args"] = _args(firing, action)
     context = _template_context(firing, row["args"])
     _render(firing, row, lambda: firing.renderer.render_webhook(node.webhook, context))
-    return _queue(firing, row, f"call webhook {node.webhook!r}")
+    return _queue(firing, row, f"call webhook {shown(node.webhook)}")
 
 
 def do_enrich(firing: Firing, action: CompiledAction) -> str:
@@ -440,7 +441,7 @@ def do_enrich(firing: Firing, action: CompiledAction) -> str:
     ``enriched`` event (tracsh.engine.enrichment applies it).
     """
     node: nodes.Enrich = action.node
-    where = f"enrich {_path_text(node.target)} from {node.enricher!r}"
+    where = f"enrich {_path_text(node.target)} from {shown(node.enricher)}"
     refused = _writable(firing, node.target)
     if refused:
         return firing.problem(refused)
@@ -507,7 +508,7 @@ def do_emit(firing: Firing, action: CompiledAction) -> str:
     }
     if node.delay is None and node.at is None:
         firing.emitted.append(event)
-        return f"emit event {node.event_type!r}"
+        return f"emit event {shown(node.event_type)}"
     return _schedule_emit(firing, action, event)
 
 
@@ -518,11 +519,11 @@ def _schedule_emit(firing: Firing, action: CompiledAction, event: dict) -> str:
         now, action.node.delay, firing.value(action, "at"), firing.scope.report
     )
     if isinstance(due, str):
-        return firing.problem(f"emit event {event['type']!r}: {due}")
+        return firing.problem(f"emit event {shown(event['type'])}: {due}")
     if timers.schedule(firing.work, event, due, now, "event"):
         firing.emitted.append(event)
-        return f"emit event {event['type']!r} (due already)"
-    return f"emit event {event['type']!r} at {event['time']}"
+        return f"emit event {shown(event['type'])} (due already)"
+    return f"emit event {shown(event['type'])} at {event['time']}"
 
 
 def do_merge(firing: Firing, action: CompiledAction) -> str:
@@ -551,11 +552,11 @@ def do_show_message(firing: Firing, action: CompiledAction) -> str:
         try:
             rendered = firing.renderer.render_in_app(node.template, context)
         except Exception as err:  # TemplateFailure and render limits alike
-            return firing.problem(f"message {node.template!r} not shown: {err}")
+            return firing.problem(f"message {shown(node.template)} not shown: {err}")
         if rendered is not None:
             message["rendered"] = rendered
     firing.outcome.messages.append(message)
-    return f"show message {node.template!r}"
+    return f"show message {shown(node.template)}"
 
 
 def do_show_widget(firing: Firing, action: CompiledAction) -> str:
@@ -566,7 +567,7 @@ def do_show_widget(firing: Firing, action: CompiledAction) -> str:
         "args": _args(firing, action),
     }
     firing.outcome.ux.append(widget)
-    return f"show widget {node.name!r}"
+    return f"show widget {shown(node.name)}"
 
 
 def do_respond(firing: Firing, action: CompiledAction) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import MISSING
 
 
@@ -46,7 +47,7 @@ def _container(doc: Any, parts: tuple[str | int, ...]) -> Any:
                 doc[part] = child
             elif not isinstance(child, (dict, list)):
                 raise PathConflict(
-                    f"{part!r} holds {_kind(child)}, not an object or list"
+                    f"{shown(part)} holds {_kind(child)}, not an object or list"
                 )
             doc = child
         elif (
@@ -56,7 +57,9 @@ def _container(doc: Any, parts: tuple[str | int, ...]) -> Any:
         ):
             doc = doc[part]
         else:
-            raise PathConflict(f"cannot walk into {type(doc).__name__} at {part!r}")
+            raise PathConflict(
+                f"cannot walk into {type(doc).__name__} at {shown(part)}"
+            )
     return doc
 
 
@@ -85,7 +88,7 @@ def write(doc: dict, parts: tuple[str | int, ...], value: Any) -> None:
                 f"index {last} is past the end of a list of {len(holder)}"
             )
     else:
-        raise PathConflict(f"cannot write {last!r} into {type(holder).__name__}")
+        raise PathConflict(f"cannot write {shown(last)} into {type(holder).__name__}")
 
 
 def delete(doc: dict, parts: tuple[str | int, ...]) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 from tracsh.engine import docpath
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.working import WorkingSet
+from tracsh.lang.printer import value as shown
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def apply_enrichment(engine: Any, event: dict) -> Outcome:
 def _write_answer(work: WorkingSet, event: dict) -> str | None:
     """Put the answer in place; a message when it cannot be."""
     props = event["properties"]
-    where = f"enrich {props.get('path')} from {props.get('enricher')!r}"
+    where = f"enrich {props.get('path')} from {shown(props.get('enricher'))}"
     doc = _target(work, event, props.get("root"))
     if doc is None:
         return f"{where}: its {props.get('root')} is gone; nothing stored"

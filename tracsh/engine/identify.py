@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from tracsh.engine.working import WorkingSet
+from tracsh.lang.printer import value as shown
 from tracsh.lang.values import parse_time
 
 _IDS = uuid.UUID("6f1d2a3c-7f0e-4c59-9a55-1f2b7d0e9c11")
@@ -103,7 +104,7 @@ def event_time(text: str) -> datetime:
     """
     found = parse_time(text) if isinstance(text, str) else None
     if found is None:
-        raise ValueError(f"{text!r} is not an ISO-8601 time")
+        raise ValueError(f"{shown(text)} is not an ISO-8601 time")
     return found
 
 

@@ -21,6 +21,7 @@ from tracsh.engine.timers import timer_row
 from tracsh.engine.times import utc_text
 from tracsh.lang import nodes
 from tracsh.lang.compile import compile_condition
+from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import Scope
 
 STEP_EVENT = "journey-step"
@@ -204,7 +205,7 @@ class JourneyBook:
         state = state_of(scope.profile, journey.name) if journey else None
         if journey is None or not self._expects(state, properties):
             properties["result"] = "stale"
-            outcome.trace.append(f"journey step {properties.get('step')!r}: stale")
+            outcome.trace.append(f"journey step {shown(properties.get('step'))}: stale")
             return []
         index = journey.step(properties["step"])
         step = journey.steps[index]
@@ -236,14 +237,14 @@ class JourneyBook:
         """``start journey`` / ``exit journey`` from a rule or a step."""
         journey = self.by_name.get(node.journey)
         if journey is None:
-            return firing.problem(f"no journey {node.journey!r} is loaded")
+            return firing.problem(f"no journey {shown(node.journey)} is loaded")
         state = state_of(firing.profile, journey.name)
         if not node.start:
             if not is_active(state):
-                return f"not in journey {node.journey!r}"
+                return f"not in journey {shown(node.journey)}"
             self.exit(firing.work, firing.scope, journey, f"rule {firing.rule.id}")
-            return f"exited journey {node.journey!r}"
+            return f"exited journey {shown(node.journey)}"
         if is_active(state):
-            return f"already in journey {node.journey!r}"
+            return f"already in journey {shown(node.journey)}"
         firing.emitted.extend(self.enter(firing.work, firing.scope, journey))
-        return f"started journey {node.journey!r}"
+        return f"started journey {shown(node.journey)}"

@@ -27,6 +27,7 @@ from tracsh.engine.scheduler import Scheduler
 from tracsh.engine.segments import refresh_segments, segment_event
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes
+from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,9 @@ class Engine:
 
     def _drop(self, work: WorkingSet, child: dict, outcome: Outcome, why: str) -> None:
         """Drop an internal event past a limit, as an error of the rule emitting it."""
-        message = f"internal event {child['type']!r} dropped: internal events {why}"
+        message = (
+            f"internal event {shown(child['type'])} dropped: internal events {why}"
+        )
         rule_id = (child.get("context") or {}).get("rule")
         if rule_id is not None:
             work.stats[rule_id]["errors"] += 1
@@ -221,7 +224,9 @@ class Engine:
         emitted: list[dict] = []
         for rule in self.book.candidates(event["type"]):
             if rule.node.source is not None and rule.node.source != source_id:
-                self._tell(rule, scope, None, f"only for source {rule.node.source!r}")
+                self._tell(
+                    rule, scope, None, f"only for source {shown(rule.node.source)}"
+                )
                 continue
             if self._cooling(work, rule, scope):
                 self._tell(rule, scope, None, "held back by its `once per` option")

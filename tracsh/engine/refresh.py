@@ -20,6 +20,7 @@ from tracsh.engine.outcome import Outcome
 from tracsh.engine.times import utc_text
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes
+from tracsh.lang.printer import value as shown
 from tracsh.lang.sql import to_sql
 
 WHY = (
@@ -70,7 +71,7 @@ def refresh_segment(store: Any, segment: Any, now: datetime) -> Refreshed:
     """
     started = time.process_time()
     label = getattr(segment, "path", None) or "<rules>"
-    why = f" in segment {segment.name!r}{WHY}"
+    why = f" in segment {shown(segment.name)}{WHY}"
     condition = to_sql(segment.node.condition, {"profile": "doc"}, now, label, why)
     member = nodes.InSegment(segment.name)
     held = to_sql(member, {"profile": "doc"}, now, first=1 + len(condition.params))

@@ -16,6 +16,7 @@ from typing import Any
 
 from tracsh.engine.times import stored_time, utc_text
 from tracsh.lang import values
+from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import MISSING, Report
 
 _UNREAD: Any = object()
@@ -101,7 +102,9 @@ def due_time(now: datetime, delay: Any, at: Any, report: Report) -> datetime | s
         return "the time after `at` is missing"
     moment = values.as_time(at, report, "emit … at")
     if moment is MISSING:
-        return f"the value after `at` is not a time: {values.to_text(at, Report())!r}"
+        return (
+            f"the value after `at` is not a time: {shown(values.to_text(at, Report()))}"
+        )
     return moment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from tracsh.lang.printer import value as shown
 from tracsh.lang.values import parse_time
 
 
@@ -22,5 +23,5 @@ def stored_time(text: str) -> datetime:
     """Stored time text as an aware time; raises ValueError when it is not one."""
     found = parse_time(text) if isinstance(text, str) else None
     if found is None:
-        raise ValueError(f"{text!r} is not an ISO-8601 time")
+        raise ValueError(f"{shown(text)} is not an ISO-8601 time")
     return found
