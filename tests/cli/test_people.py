@@ -113,14 +113,16 @@ def test_profile_forget_deletes_a_person_and_says_how_much(shop):
     assert status == 0
     assert json.loads(out) == {
         "profile": "ann", "profiles": 1, "aliases": 1, "sessions": 1, "events": 2,
-        "outbox": 1, "outbox_scrubbed": 0, "timers": 0, "firings": 0,
+        "outbox": 1, "outbox_scrubbed": 0, "delivery_attempts": 0,
+        "attempts_scrubbed": 0, "enricher_cache": 0, "timers": 0, "firings": 0,
+        "rule_errors": 0,
     }  # fmt: skip
     assert shop.run("profile", "export", "ann")[0] == 1
     status, out, _ = shop.run("profile", "forget", "bob")
     assert "sent outbox row(s) stripped of recipient and message" in out
     with Store.open(shop.db) as store:
         assert [(r["profile_id"], r["recipient"]) for r in store.outbox_rows()] == [
-            ("bob", None)
+            (None, None)
         ]
         assert store.profile_ids() == ["cy"]
         assert [e["id"] for e in store.iter_events()] == ["e4"]

@@ -99,6 +99,10 @@ def dump(store: Store) -> str:
 
 
 def test_forget_removes_the_person_from_every_table(store):
+    with store.transaction():
+        # A rule's last error quoting a value of Ann's profile.
+        message = f"text {ANN['email']!r} is not an ISO-8601 time"
+        store.add_rule_stats({"r": {"errors": 1, "last_error": message}})
     before = dump(store)
     assert ANN["email"] in before and ANN["phone"] in before
 
@@ -118,6 +122,7 @@ def test_forget_removes_the_person_from_every_table(store):
         "timers": 0,
         "aliases": 1,
         "profiles": 1,
+        "rule_errors": 1,
     }
     after = dump(store)
     for trace in (ANN["email"], "ann.k%40mail.test", ANN["phone"], ANN["id"]):

@@ -88,7 +88,8 @@ def test_a_read_only_open_of_an_old_database_asks_for_a_migration(tmp_path):
     path = tmp_path / "old.db"
     write_v1(path)
     with pytest.raises(
-        StoreError, match=f"schema v1, older than v{LATEST}; open it once"
+        StoreError,
+        match=f"schema v1, older than v{LATEST}; a read-only command cannot migrate",
     ):
         Store.open(path, readonly=True)
 

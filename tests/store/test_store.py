@@ -336,3 +336,26 @@ def test_synchronous_full_is_available_and_others_refused(tmp_path):
         assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
     with pytest.raises(StoreError, match='expected "normal" or "full"'):
         Store.open(tmp_path / "g.db", synchronous="off")
+
+
+def test_a_database_on_read_only_media_opens_read_only(tmp_path):
+    import os
+    import subprocess
+
+    folder = tmp_path / "media"
+    folder.mkdir()
+    with Store.open(folder / "t.db") as writable:
+        with writable.transaction():
+            writable.put_profile(profile("p1"))
+    assert (
+        not (folder / "t.db-wal").exists() or not (folder / "t.db-wal").stat().st_size
+    )
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here to make a read-only folder")
+    try:
+        assert not os.access(folder, os.W_OK) or os.geteuid() == 0
+        with Store.open(folder / "t.db", readonly=True) as store:
+            assert store.get_profile("p1")["id"] == "p1"
+        assert sorted(p.name for p in folder.iterdir()) == ["t.db"]
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)

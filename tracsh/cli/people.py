@@ -121,8 +121,12 @@ FORGOTTEN = (
     ("events", "event(s)"),
     ("outbox", "unsent outbox row(s)"),
     ("outbox_scrubbed", "sent outbox row(s) stripped of recipient and message"),
+    ("delivery_attempts", "delivery attempt record(s)"),
+    ("attempts_scrubbed", "attempt record(s) stripped of their error text"),
+    ("enricher_cache", "cached enricher answer(s)"),
     ("timers", "timer(s)"),
     ("firings", "once-per record(s)"),
+    ("rule_errors", "rules' last error message(s) cleared"),
 )
 
 

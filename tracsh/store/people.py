@@ -175,9 +175,10 @@ class PeopleMixin:
         Returns the profile id and how many rows went from each table: the
         profile, its aliases, sessions, events, unsent outbox rows with their
         attempt records, the enricher answers cached for its lookups, timers and
-        rule firings. Outbox rows already done stay as delivery records with
-        everything about the person removed: recipient, arguments, message,
-        reason, profile and event ids, and the error text of their attempts.
+        rule firings; and every rule's last error message (its counts stay).
+        Outbox rows already done stay as delivery records with everything about
+        the person removed: recipient, arguments, message, reason, profile and
+        event ids, and the error text of their attempts.
         """
         self._writable()
         profile_id = self.resolve_profile_id(any_id)
@@ -193,6 +194,11 @@ class PeopleMixin:
         counts["firings"] = self._forget_firings(profile_id, session_ids)
         for table, sql, params in self._forget_steps(profile_id):
             counts[table] = self._run(sql, params).rowcount
+        # A rule's last error may quote a value of this person's documents, and
+        # cannot be traced to them: every rule's last message goes, counts stay.
+        counts["rule_errors"] = self._run(
+            "UPDATE rule_stats SET last_error = NULL WHERE last_error IS NOT NULL"
+        ).rowcount
         return counts
 
     def _forget_firings(self, profile_id: str, session_ids: list[str]) -> int:

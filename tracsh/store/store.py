@@ -9,6 +9,7 @@ CLI and the console open the same file read-only to watch a running daemon.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from tracsh.store.deliveries import DeliveryMixin
 from tracsh.store.documents import encode_doc
 from tracsh.store.errors import ReadOnlyError, StoreError
 from tracsh.store.journeys import JourneysMixin
+from tracsh.store.lookups import LookupsMixin
 from tracsh.store.people import PeopleMixin
 from tracsh.store.records import OUTBOX_STATUSES, RecordsMixin
 from tracsh.store.timers import TimersMixin
@@ -79,12 +81,27 @@ def _connect(path: str | Path, readonly: bool) -> sqlite3.Connection:
         raise StoreError(f"{path}: no such database to open read-only")
     try:
         if readonly:
-            return sqlite3.connect(
-                f"{file.resolve().as_uri()}?mode=ro", uri=True, **options
-            )
+            uri = f"{file.resolve().as_uri()}?{_read_only_mode(file)}"
+            return sqlite3.connect(uri, uri=True, **options)
         return sqlite3.connect(file, **options)
     except sqlite3.Error as err:
         raise StoreError(f"{path}: cannot open the database: {err}") from err
+
+
+def _read_only_mode(file: Path) -> str:
+    """The URI parameter for reading ``file`` without writing anything.
+
+    ``mode=ro`` still creates the WAL's shared-memory file beside the database,
+    which read-only media refuse. There, when no unfinished WAL holds changes,
+    the file is the whole database and ``immutable=1`` reads it safely; with a
+    WAL present the plain mode is kept (and fails clearly) rather than reading
+    stale data.
+    """
+    wal = Path(f"{file}-wal")
+    has_changes = wal.exists() and wal.stat().st_size > 0
+    if not os.access(file.parent, os.W_OK) and not has_changes:
+        return "immutable=1"
+    return "mode=ro"
 
 
 def _event_row(event: dict) -> tuple:
@@ -104,7 +121,14 @@ def _event_row(event: dict) -> tuple:
     )
 
 
-class Store(RecordsMixin, DeliveryMixin, TimersMixin, PeopleMixin, JourneysMixin):
+class Store(
+    RecordsMixin,
+    DeliveryMixin,
+    TimersMixin,
+    PeopleMixin,
+    JourneysMixin,
+    LookupsMixin,
+):
     """A tracsh database. Not safe for concurrent use from several threads at once.
 
     Open with :meth:`Store.open`; close with :meth:`close` or a ``with`` block.
@@ -187,7 +211,8 @@ class Store(RecordsMixin, DeliveryMixin, TimersMixin, PeopleMixin, JourneysMixin
         if version < schema.LATEST:
             raise StoreError(
                 f"{self.path}: the database has schema v{version}, older than "
-                f"v{schema.LATEST}; open it once without read-only to migrate it"
+                f"v{schema.LATEST}; a read-only command cannot migrate it: run a "
+                f"writing one once, e.g. `tracsh segment refresh --db {self.path}`"
             )
 
     def close(self) -> None:
