@@ -59,7 +59,9 @@ def test_profile_list_prints_a_line_per_profile_and_a_count(shop):
     assert status == 0
     assert [line.split()[0] for line in out.splitlines()] == ["ann", "bob"]
     assert "email=ann@x.test" in out.splitlines()[0]
-    assert err.strip() == "2 profile(s)"
+    assert err.strip() == "2 of 3 profile(s)"
+    status, out, err = shop.run("profile", "list", "--limit", "5")
+    assert err.strip() == "3 profile(s)"
 
 
 @pytest.mark.parametrize(

@@ -63,13 +63,17 @@ def profile_list(args: argparse.Namespace) -> int:
     condition, params = _condition(args.where, clock(args.now))
     with project.open_store(args, project.config_of(args), readonly=True) as store:
         docs = store.profiles_where(condition, params, args.limit)
+        matching = len(docs)
+        if not args.json and len(docs) == args.limit:
+            matching = store.count_profiles_where(condition, params)
     for doc in docs:
         if args.json:
             sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         else:
             print(_line(doc))
     if not args.json:
-        print(f"{len(docs)} profile(s)", file=sys.stderr)
+        shown = f"{len(docs)} of {matching}" if matching > len(docs) else len(docs)
+        print(f"{shown} profile(s)", file=sys.stderr)
     return 0
 
 

@@ -101,6 +101,13 @@ class PeopleMixin:
         )
         return [json.loads(doc) for (doc,) in rows]
 
+    def count_profiles_where(self, condition: str, params: Sequence[Any]) -> int:
+        """How many profiles the SQL ``condition`` (from tracsh.lang.sql) holds for."""
+        found = self._run(
+            f"SELECT count(*) FROM profiles WHERE {condition}", list(params)
+        ).fetchone()
+        return found[0]
+
     def ensure_json_index(self, table: str, path: str) -> str:
         """An expression index on ``json_extract(doc, path)``; returns its name.
 
