@@ -748,13 +748,18 @@ def read_secret(env: str | None, where: str) -> str | None:
     """The value of the environment variable ``env`` names (None when ``env`` is).
 
     ``where`` is the key that named it, e.g. "webhooks.crm.secret_env"; an
-    unset variable is a ConfigError saying which one to set.
+    unset or empty variable is a ConfigError saying which one to set.
     """
     if env is None:
         return None
     value = os.environ.get(env)
     if value is None:
         raise ConfigError(f"{where}: environment variable {env} is not set")
+    if not value.strip():
+        raise ConfigError(
+            f"{where}: environment variable {env} is set but empty; "
+            "set it to the value to use"
+        )
     return value
 
 

@@ -493,6 +493,13 @@ def test_secrets_come_from_the_environment(monkeypatch):
     assert str(caught.value) == (
         "webhooks.crm.secret_env: environment variable TRACSH_TEST_UNSET is not set"
     )
+    monkeypatch.setenv("TRACSH_TEST_SECRET", " ")
+    with pytest.raises(ConfigError) as caught:
+        read_secret("TRACSH_TEST_SECRET", "sources.web.token_env")
+    assert str(caught.value) == (
+        "sources.web.token_env: environment variable TRACSH_TEST_SECRET is set but "
+        "empty; set it to the value to use"
+    )
 
 
 # --- documentation -----------------------------------------------------------

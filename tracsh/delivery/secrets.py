@@ -19,13 +19,7 @@ def delivery_secret(env: str | None, where: str) -> str | None:
     ``where`` is the key that names the variable (``webhooks.crm.secret_env``).
     An unset, empty or blank variable is a ConfigError naming both.
     """
-    value = read_secret(env, where)
-    if value is not None and not value.strip():
-        raise ConfigError(
-            f"{where}: environment variable {env} is set but empty; set it to the "
-            "value to use"
-        )
-    return value
+    return read_secret(env, where)
 
 
 def header_secret(env: str, where: str) -> str:
