@@ -1,6 +1,8 @@
 """Helpers for console tests: a shop project, apps over it, normalised screens.
 
-conftest.py turns these into fixtures; test modules import the helpers.
+conftest.py turns these into fixtures; test modules import the helpers. A
+Receiver is a webhook endpoint on 127.0.0.1 that answers 200 and keeps what it
+was sent.
 """
 
 from __future__ import annotations
@@ -8,6 +10,10 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 from pathlib import Path
 
@@ -15,11 +21,12 @@ from textual.widgets import Input, TextArea
 
 from tracsh.cli import project as cli_project
 from tracsh.config import load_config
+from tracsh.engine.pipeline import wall_clock
 from tracsh.engine.rulebook import build_rulebook
 from tracsh.inputs import Accepted, read_items
 from tracsh.lang.loader import load_rules
 from tracsh.store import Store
-from tracsh.tui.app import ConsoleApp
+from tracsh.tui.app import DRAW_EVERY, ConsoleApp
 from tracsh.tui.feed import FeedPlan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +55,10 @@ def build_project(directory: Path, events: int = REPLAYED) -> Path:
         batch = shop_events(events)
         for start in range(0, len(batch), 500):
             engine.process_batch(batch[start : start + 500])
+        # Fire what is due by the wall clock now, as the console's scheduler
+        # would at start: every screen then starts from the same database.
+        engine.settings.clock = wall_clock
+        engine.scheduler.run_due(datetime.now(UTC))
         _vary_outbox(store)
     return directory
 
@@ -83,11 +94,9 @@ def _vary_outbox(store: Store) -> None:
 def plan_for(directory: Path, **options) -> FeedPlan:
     """A FeedPlan over the project in ``directory``."""
     options.setdefault("poll", 1.0)
+    options.setdefault("config", load_config(None))
     return FeedPlan(
-        db=directory / "tracsh.db",
-        rule_paths=[directory / "rules"],
-        config=load_config(None),
-        **options,
+        db=directory / "tracsh.db", rule_paths=[directory / "rules"], **options
     )
 
 
@@ -119,7 +128,7 @@ async def screen_svg(pilot) -> str:
     svg = app.export_screenshot(title="tracsh")
     svg = _GENERATED_TIME.sub("2000-01-01T00:00:00.000000+00:00", svg)
     svg = _RATE.sub(r"N\1events/s", svg)
-    svg = svg.replace(str(Path.cwd()), "PROJECT")
+    svg = svg.replace(str(Path.cwd()), "PROJECT").replace(str(ROOT), "TRACSH")
     return _UNIQUE.sub("terminal", svg)
 
 
@@ -152,6 +161,84 @@ async def until(pilot, test, seconds: float = 10.0) -> None:
 
 
 async def replay_done(pilot) -> None:
-    """Wait for the feed to finish its replay file, then for the screen."""
+    """Wait for the feed to finish its replay file, then for the screen (which
+    gets new events a tick after the app)."""
     await until(pilot, lambda: pilot.app.feed_text.startswith("replay finished"))
+    await pilot.pause(DRAW_EVERY * 2)
     await settle(pilot)
+
+
+# Delivery: a webhook receiver, and outbox rows to retry.
+
+
+@dataclass
+class Received:
+    """One request the receiver took."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """An HTTP endpoint on 127.0.0.1 answering 200; use as a context manager."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.requests.append(
+                    Received(self.path, headers, self.rfile.read(length))
+                )
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+
+    def url(self, path: str = "/hook") -> str:
+        """Where to send ``path``."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def __enter__(self) -> Receiver:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def webhook_to(directory: Path, url: str) -> None:
+    """Configure the shop's "crm" webhook to call ``url`` (loopback allowed)."""
+    (directory / "tracsh.toml").write_text(
+        f'[webhooks.crm]\nurl = "{url}"\nallow_private = true\n', encoding="utf-8"
+    )
+
+
+def dead_webhook_row(directory: Path) -> int:
+    """Make the newest "crm" webhook row a dead letter; its id."""
+    with Store.open(directory / "tracsh.db") as store:
+        row = store.conn.execute(
+            "SELECT max(id) FROM outbox WHERE kind = 'webhook' AND target = 'crm'"
+        ).fetchone()
+        with store.transaction():
+            store.update_outbox(
+                row[0], {"status": "dead", "attempts": 8, "reason": "503"}
+            )
+    return row[0]
+
+
+def outbox_row(directory: Path, outbox_id: int) -> dict:
+    """One outbox row as stored now."""
+    with Store.open(directory / "tracsh.db", readonly=True) as store:
+        return store.get_outbox(outbox_id)

@@ -9,16 +9,21 @@ import json
 import pytest
 from console_harness import (
     SIZE,
+    Receiver,
     console,
+    dead_webhook_row,
+    outbox_row,
     replay_done,
     replay_file,
     settle,
     until,
+    webhook_to,
     write_events,
 )
 from rich.console import Console
 from textual.widgets import DataTable, Input, Static
 
+from tracsh.config import load_config
 from tracsh.store import Store
 from tracsh.tui.screens.dialogs import ConfirmScreen, ErrorPanel
 
@@ -157,17 +162,37 @@ async def test_a_saved_rule_file_with_errors_leaves_the_old_rules_running(shop):
         assert app.ruleset is before
 
 
-async def test_retry_puts_a_dead_letter_back_in_the_queue(shop):
+async def test_retry_sends_a_dead_letter_through_the_delivery_worker(shop):
+    with Receiver() as receiver:
+        webhook_to(shop, receiver.url())
+        dead = dead_webhook_row(shop)
+        app = console(shop, config=load_config(shop / "tracsh.toml"))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("6", *"ssssss")
+            await settle(pilot)
+            assert app.screen.current_id() == dead
+            await pilot.press("r")
+            await until(pilot, lambda: f"outbox {dead} is sent" in notices(app))
+            assert f"outbox {dead} (dead) is due again; sending it" in notices(app)
+        key = outbox_row(shop, dead)["key"]
+        assert outbox_row(shop, dead)["status"] == "sent"
+        assert key in [r.headers.get("idempotency-key") for r in receiver.requests]
+
+
+async def test_retry_refuses_a_row_that_was_sent(shop):
     app = console(shop)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("6", *"ssssss")
+        await pilot.press("6", *"sss")
         await settle(pilot)
-        dead = app.screen.current_id()
+        assert app.screen.status == "sent"
+        sent = app.screen.current_id()
         await pilot.press("r")
-        await until(pilot, lambda: f"outbox {dead} is pending again" in notices(app))
-    with Store.open(shop / "tracsh.db", readonly=True) as store:
-        assert store.get_outbox(dead)["status"] == "pending"
+        await until(
+            pilot, lambda: any(f"outbox {sent} is sent:" in n for n in notices(app))
+        )
+    assert outbox_row(shop, sent)["status"] == "sent"
 
 
 async def test_attached_the_console_refuses_to_write_and_says_how(shop):
@@ -180,19 +205,51 @@ async def test_attached_the_console_refuses_to_write_and_says_how(shop):
         assert "attached read-only: run `tracsh outbox retry" in notices(app)[-1]
 
 
-async def test_forget_asks_first_and_says_it_is_not_in_this_build(shop):
+async def test_forget_asks_with_what_goes_then_says_what_went(shop):
     app = console(shop)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
         app.screen.query_one("#search", Input).value = "profile.visits > 3"
         await pilot.press("enter")
         await settle(pilot)
+        profile_id = app.screen.profile["profile"]["id"]
+        with Store.open(shop / "tracsh.db") as store:
+            preview = store.forget_preview(profile_id)
         await pilot.press("x")
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = app.screen.question
+        assert f"Forget profile {profile_id}?" in question
+        assert f"{preview['events']:>7,}  event(s)" in question
         await pilot.press("n")
-        assert notices(app)[-1:] != ["forgetting"] and app.screen.AREA == "profiles"
-        await pilot.press("x", "y")
-        assert "not in this build" in notices(app)[-1]
+        assert app.screen.AREA == "profiles"
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(
+            pilot, lambda: any(n.startswith("forgot profile") for n in notices(app))
+        )
+        said = next(n for n in notices(app) if n.startswith("forgot profile"))
+        assert f"{preview['events']:,} event(s)" in said
+        await settle(pilot)
+        table = app.screen.query_one("#results", DataTable)
+        found = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert profile_id not in found
+        shown = app.screen.profile
+        assert shown is None or shown["profile"]["id"] != profile_id
+    with Store.open(shop / "tracsh.db", readonly=True) as store:
+        assert store.get_profile(profile_id) is None
+
+
+async def test_attached_the_console_refuses_to_forget_and_says_how(shop):
+    app = console(shop, attach=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        app.screen.query_one("#search", Input).value = "profile.visits > 3"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("x")
+        assert "run `tracsh profile forget" in notices(app)[-1]
+        assert not isinstance(app.screen, ConfirmScreen)
 
 
 async def test_attached_the_console_shows_what_another_process_writes(shop):
@@ -208,20 +265,20 @@ async def test_attached_the_console_shows_what_another_process_writes(shop):
         ]
 
 
-async def test_a_failing_worker_shows_a_panel_and_the_console_goes_on(shop):
+async def test_a_failing_replay_shows_a_panel_and_the_console_goes_on(shop):
     missing = replay_file(shop, 10)
     app = console(shop, replay=missing, speed=0)
     missing.unlink()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ErrorPanel))
-        assert app.screen.summary.startswith("feed failed: ")
+        assert app.screen.summary.startswith("replay failed: ")
         assert app.screen.summary.endswith(
             "more.ndjson: cannot read: No such file or directory"
         )
         await pilot.press("escape", "3")
         await settle(pilot)
         assert app.screen.AREA == "rules"
-        assert app.feed_text.startswith("feed stopped on an error")
+        assert app.feed_text.startswith("replay stopped on an error")
         assert any("cannot read" in line for line in app.log_lines)
 
 

@@ -1,9 +1,11 @@
 """``tracsh tui``: the operator console, which also runs the live loop.
 
-With ``--replay FILE`` the console runs the engine over the file at ``--speed``
-events per second; with ``--attach`` it watches another process's database
-read-only; with neither it opens the database with the engine ready. Keys,
-theme and sizes come from ``[console]`` in tracsh.toml.
+The console runs the engine in a process of its own: with ``--replay FILE``
+over the file at ``--speed`` events per second, with ``--listen HOST:PORT``
+behind the HTTP collector, and always with the outbox worker, the scheduler
+and hot reload. With ``--attach`` it watches another process's database
+read-only instead. Keys, theme and sizes come from ``[console]`` in
+tracsh.toml.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen",
         metavar="HOST:PORT",
-        help="run the HTTP collector too (needs the daemon's runtime)",
+        help="run the HTTP collector on this address too (as `tracsh daemon`)",
     )
     parser.add_argument(
         "--replay", type=Path, metavar="FILE", help="feed this event file through"
@@ -61,6 +63,8 @@ def plan_of(args: argparse.Namespace, config):
         raise UserError(f"no such file: {args.replay}")
     if args.speed is not None and args.speed < 0:
         raise UserError("--speed: expected events per second, 0 or more")
+    if args.listen is not None:
+        check_address(args.listen)
     return FeedPlan(
         db=db,
         rule_paths=project.rule_paths(args, config),
@@ -74,6 +78,16 @@ def plan_of(args: argparse.Namespace, config):
         rows=config.console.rows,
         poll=config.console.refresh,
     )
+
+
+def check_address(text: str) -> None:
+    """Refuse a ``--listen`` value that is not ``HOST:PORT`` with a usable port."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise UserError(
+            f"--listen {text}: expected HOST:PORT, for example 127.0.0.1:8686 "
+            "(port 0 picks a free one)"
+        )
 
 
 def ruleset_of(args: argparse.Namespace, config, attach: bool) -> RuleSet:
@@ -104,11 +118,9 @@ def prepare_store(plan) -> None:
 def tui(args: argparse.Namespace) -> int:
     """Run the console until the operator quits."""
     from tracsh.tui.app import ConsoleApp
-    from tracsh.tui.feed import refuse_unavailable
 
     config = project.config_of(args)
     plan = plan_of(args, config)
-    refuse_unavailable(plan)
     ruleset = ruleset_of(args, config, plan.attach)
     prepare_store(plan)
     app = ConsoleApp(plan, ruleset, config.console.theme, config.console.keys)

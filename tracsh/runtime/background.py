@@ -12,22 +12,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from tracsh.config import Config
 from tracsh.delivery.worker import OutboxWorker
+from tracsh.engine.outcome import Outcome
 from tracsh.engine.scheduler import SchedulerTask
 from tracsh.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-def add_scheduler(runtime: Runtime, interval: float = 1.0) -> SchedulerTask:
-    """Fire due journey steps and scheduled events every ``interval`` seconds."""
+def add_scheduler(
+    runtime: Runtime,
+    interval: float = 1.0,
+    fired: Callable[[list[Outcome]], None] | None = None,
+) -> SchedulerTask:
+    """Fire due journey steps and scheduled events every ``interval`` seconds.
+
+    ``fired`` is told the outcomes of the timers each tick fired, once they are
+    committed (the console shows them; the daemon passes nothing).
+    """
     assert runtime.processor is not None, "start the runtime first"
     engine = runtime.processor.engine
-    task = SchedulerTask(
-        engine.scheduler, interval=interval, submit=runtime.writer.call
-    )
+    submit = runtime.writer.call
+    if fired is not None:
+
+        async def submit(call, *args):
+            outcomes = await runtime.writer.call(call, *args)
+            if outcomes:
+                fired(outcomes)
+            return outcomes
+
+    task = SchedulerTask(engine.scheduler, interval=interval, submit=submit)
     runtime.add_task(task)
     return task
 

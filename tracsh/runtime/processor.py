@@ -97,6 +97,9 @@ class BatchReport:
     """Events still waiting when it committed."""
     revision: str
     """The rule-set revision the batch ran under."""
+    events: list[dict] = field(default_factory=list)
+    """The events, in the order of ``outcomes``, as processed (their profile and
+    session ids filled in)."""
 
 
 class Writer:
@@ -423,15 +426,22 @@ class EventProcessor:
         now = time.perf_counter()
         flat: list[Outcome] = []
         rejects: list[RejectRow] = []
+        events: list[dict] = []
         for submission, outcomes in zip(batch, results, strict=True):
             if not submission.future.done():
                 submission.future.set_result(outcomes)
             self.metrics.observe("tracsh_processing_seconds", now - submission.enqueued)
             flat.extend(outcomes)
             rejects.extend(submission.rejects)
+            events.extend(submission.events)
         self._count(flat, seconds)
         report = BatchReport(
-            flat, rejects, seconds, self._queued_events, self.engine.book.revision
+            flat,
+            rejects,
+            seconds,
+            self._queued_events,
+            self.engine.book.revision,
+            events,
         )
         for subscription in self._subscriptions:
             subscription.offer(report)

@@ -1,9 +1,10 @@
 """The operator console: the Textual app that ties screens, feed, keys and themes.
 
 ``tracsh tui`` (tracsh/cli/tui.py) builds a FeedPlan and runs ConsoleApp. The
-app starts the feed in a thread worker, keeps the bounded ring of recent
-events, counts events per second, and routes what the feed and the loaders post
-to the screen that is showing. Screens are Textual modes, one per area.
+app starts the feed in a thread worker (it runs the engine in a process of its
+own), keeps the bounded ring of recent events, counts events per second, and
+routes what the feed and the loaders post to the screen that is showing.
+Screens are Textual modes, one per area.
 """
 
 from __future__ import annotations
@@ -25,12 +26,28 @@ from tracsh.lang.loader import RuleSet
 from tracsh.tui import logs
 from tracsh.tui.feed import Feed, FeedPlan, NotAvailable, make_feed
 from tracsh.tui.keys import bindings, keymap_of, of_area
-from tracsh.tui.messages import FeedEvents, FeedState, LogLine, Notice, RulesLoaded
+from tracsh.tui.messages import (
+    FeedError,
+    FeedEvents,
+    FeedState,
+    ForgetPreview,
+    Forgotten,
+    Listening,
+    LogLine,
+    Notice,
+    RulesLoaded,
+)
 from tracsh.tui.palette import ConsolePalette
 from tracsh.tui.reader import Reader
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.screens.dashboard import DashboardScreen
-from tracsh.tui.screens.dialogs import ErrorPanel, HelpScreen
+from tracsh.tui.screens.dialogs import (
+    ConfirmScreen,
+    ErrorPanel,
+    HelpScreen,
+    forget_question,
+    forgotten_text,
+)
 from tracsh.tui.screens.editor import EditorScreen
 from tracsh.tui.screens.events import EventsScreen
 from tracsh.tui.screens.journeys import JourneysScreen
@@ -50,7 +67,8 @@ DRAW_EVERY = 0.1
 for every batch of a busy feed would leave no time for keys."""
 
 SWITCH_INTERVAL = 0.001
-"""Seconds a thread may hold the GIL while another waits (Python's default: 5 ms)."""
+"""Seconds a thread may hold the GIL while another waits (Python's default: 5 ms):
+loader threads decoding many documents then let keys in sooner."""
 
 
 def where_it_failed(error: BaseException) -> str:
@@ -116,9 +134,12 @@ class ConsoleApp(App):
         """Segment sizes when the console started, for "change"."""
         self.seen_total = 0
         self.feed_text = "starting"
+        self.feed_running = True
         self.log_lines: deque[str] = deque(maxlen=LOG_LINES)
         self.show_log = False
         self.feed: Feed | None = None
+        self.listening: str | None = None
+        """The URL the engine's collector listens on, once it does."""
         self._this_second = 0
         self._undrawn: list = []
         self._switch_interval = sys.getswitchinterval()
@@ -133,9 +154,12 @@ class ConsoleApp(App):
         """What the console is doing, for the header."""
         if self.plan.attach:
             return f"watching {self.plan.db} read-only"
+        text = f"engine on {self.plan.db.name}"
         if self.plan.replay is not None:
-            return f"replaying {self.plan.replay.name} into {self.plan.db.name}"
-        return f"engine on {self.plan.db.name}"
+            text = f"replaying {self.plan.replay.name} into {self.plan.db.name}"
+        if self.listening is not None:
+            text += f" · collector {self.listening}"
+        return text
 
     def status_text(self) -> str:
         """The status line: the feed's state and the current rate."""
@@ -147,14 +171,12 @@ class ConsoleApp(App):
     def on_mount(self) -> None:
         """Keys, logging, the feed, the rate clock, then the dashboard."""
         self.set_keymap(self.keymap)
-        # The engine's thread holds the GIL for up to the switch interval at a
-        # time; a shorter interval lets keys in sooner while it works.
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._logging = logs.attach(self)
         self.segment_baseline = self.reader.segment_sizes()
         for problem in self.key_problems:
             self.notify(problem, title="tracsh.toml", severity="warning", timeout=10)
-        self.feed = make_feed(self.plan, self.post_message, self.ruleset)
+        self.feed = make_feed(self.plan, self.post_message)
         self.run_worker(
             self.feed.run, thread=True, name="feed", group="feed", exit_on_error=False
         )
@@ -178,8 +200,9 @@ class ConsoleApp(App):
         self.exit(return_code=128 + number)
 
     def on_unmount(self) -> None:
-        """Stop the feed and close the reader, however the app ends."""
-        self.stop_feed()
+        """Stop the feed (and wait for the engine process), close the reader."""
+        if self.feed is not None:
+            self.feed.close()
         self.reader.close()
         sys.setswitchinterval(self._switch_interval)
         if self._logging is not None:
@@ -218,10 +241,10 @@ class ConsoleApp(App):
                 self.seen_by_id.pop(dropped.event.get("id"), None)
             self.recent.append(seen)
             self.seen_by_id[seen.event.get("id")] = seen
-            if seen.outcome is not None:
-                self._count_moves(seen.outcome)
-        self._this_second += len(message.seen)
-        self.seen_total += len(message.seen)
+        self.moves.update(message.moves)
+        arrived = len(message.seen) + message.omitted
+        self._this_second += arrived
+        self.seen_total += arrived
         self._undrawn.extend(message.seen)
 
     def _draw_seen(self) -> None:
@@ -232,17 +255,10 @@ class ConsoleApp(App):
         if isinstance(self.screen, ConsoleScreen):
             self.screen.events_arrived(seen[-self.plan.rows :])
 
-    def _count_moves(self, outcome) -> None:
-        for name in outcome.segments_entered:
-            self.moves[(name, "entered")] += 1
-        for name in outcome.segments_left:
-            self.moves[(name, "left")] += 1
-        for child in outcome.internal:
-            self._count_moves(child)
-
     def on_feed_state(self, message: FeedState) -> None:
         """Show what the feed is doing."""
         self.feed_text = message.text
+        self.feed_running = message.running
         self.refresh_status()
 
     def on_rules_loaded(self, message: RulesLoaded) -> None:
@@ -258,6 +274,44 @@ class ConsoleApp(App):
         """The feed's answer to a request."""
         self.notify(message.text, severity=message.severity)
 
+    def on_forget_preview(self, message: ForgetPreview) -> None:
+        """Ask the operator, with what forgetting would delete."""
+        if message.counts is None:
+            text = f"no profile answers to {message.profile_id}; nothing to forget"
+            self.notify(text, severity="warning")
+            return
+        profile_id = message.counts["profile"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.forget(profile_id)
+
+        self.push_screen(ConfirmScreen(forget_question(message.counts)), answered)
+
+    def on_forgotten(self, message: Forgotten) -> None:
+        """Say what forgetting a profile deleted; the screens let go of it."""
+        if message.counts is None:
+            text = f"no profile answers to {message.profile_id}; nothing was deleted"
+            self.notify(text, severity="warning")
+        else:
+            self.notify(forgotten_text(message.counts), timeout=10)
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.profile_forgotten(message.profile_id)
+
+    def on_listening(self, message: Listening) -> None:
+        """Show where the collector listens."""
+        self.listening = message.url
+        self.screen.sub_title = self.mode_text
+
+    def on_feed_error(self, message: FeedError) -> None:
+        """The replay or the engine process failed: a panel, the detail logged."""
+        log.error("%s\n%s", message.summary, message.detail)
+        self.feed_text = f"{message.summary} (ctrl+l shows the log)"
+        self.refresh_status()
+        where = f"{message.where}\n" if message.where else ""
+        hint = "the full traceback is in the log panel (ctrl+l)"
+        self.push_screen(ErrorPanel(message.summary, where + hint))
+
     def on_log_line(self, message: LogLine) -> None:
         """Keep the line for the panel and show it if the panel is open."""
         self.log_lines.append(message.text)
@@ -269,7 +323,8 @@ class ConsoleApp(App):
         worker = event.worker
         if event.state != WorkerState.ERROR:
             if worker.name == "feed" and event.state == WorkerState.SUCCESS:
-                self.feed_text = f"feed stopped · {self.feed_text}"
+                if self.feed_running:
+                    self.feed_text = f"feed stopped · {self.feed_text}"
                 self.refresh_status()
             return
         error = worker.error
@@ -305,12 +360,16 @@ class ConsoleApp(App):
         self.screen.open(path, line)
 
     def rules_saved(self) -> None:
-        """A rule file was saved: the engine here reloads the rules."""
-        self.feed.reload()
+        """A rule file was saved: the engine reloads the rules."""
+        self._ask(self.feed.reload)
 
     def retry(self, outbox_id: int) -> None:
         """Have the feed send an outbox row again."""
         self._ask(lambda: self.feed.retry(outbox_id))
+
+    def preview_forget(self, profile_id: str) -> None:
+        """Ask the feed what forgetting a profile would delete; then the operator."""
+        self._ask(lambda: self.feed.preview_forget(profile_id))
 
     def forget(self, profile_id: str) -> None:
         """Have the feed forget a profile."""

@@ -1,53 +1,54 @@
-"""The console's live loop: the one place that runs engine-side work for the TUI.
+"""The console's live loop: the one place the TUI meets engine-side work.
 
 The app starts a Feed in a thread worker and talks to it only through its
-methods (which queue commands) and the messages it posts (tracsh/tui/messages.py).
-An EngineFeed owns the writer connection on its own thread and runs
-``Engine.process_batch`` over a replay file at a chosen speed, reloading rules
-and retrying outbox rows between batches; a WatchFeed polls another process's
-database read-only. When the daemon's runtime arrives, its collector, outbox
-worker and scheduler plug in here, and nowhere else in the TUI.
+methods (which send commands) and the messages it posts
+(tracsh/tui/messages.py). An EngineFeed runs the engine in a process of its
+own (tracsh/runtime/liveloop.py, started by tracsh/tui/process.py): the
+replay, the collector, the outbox worker, the scheduler and hot reload all run
+there, so the console's screen has this process's lock to itself, and the
+feed's thread turns the reports it reads into messages. A WatchFeed polls
+another process's database read-only.
 """
 
 from __future__ import annotations
 
 import abc
 import logging
-import queue
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from textual.message import Message
 
-from tracsh.cli import project
-from tracsh.engine.pipeline import Engine
-from tracsh.engine.rulebook import build_rulebook
-from tracsh.engine.summary import Summary
 from tracsh.errors import UserError
-from tracsh.inputs import Accepted, read_items
-from tracsh.lang.loader import RuleSet, load_rules
+from tracsh.lang.loader import load_rules
+from tracsh.runtime.wire import LoopPlan, outcome_from_wire
 from tracsh.store import Store
-from tracsh.tui.messages import FeedEvents, FeedState, Notice, RulesLoaded, Seen
+from tracsh.tui.messages import (
+    FeedError,
+    FeedEvents,
+    FeedState,
+    ForgetPreview,
+    Forgotten,
+    Listening,
+    LogLine,
+    Notice,
+    RulesLoaded,
+    Seen,
+)
+from tracsh.tui.process import EngineProcess
 
 log = logging.getLogger(__name__)
 
-TICK = 0.05
-"""Seconds between two looks at the clock while pacing a replay."""
-
-MOST_PER_BATCH = 500
-"""The most events one transaction takes, so the console hears often."""
-
-RETRYABLE = ("failed", "dead")
-"""Outbox statuses an operator may send again."""
+LAST_WORDS = 8
+"""Lines of a dead engine process's stderr shown in the error panel."""
 
 
 class NotAvailable(UserError):
-    """Something the console was asked for that this build cannot do yet."""
+    """Something the console was asked for that it cannot do here (attached)."""
 
 
 @dataclass
@@ -59,7 +60,8 @@ class FeedPlan:
     rule_paths: list[Path]
     """Rule files and directories."""
     config: Any
-    """The project's configuration (tracsh.config.Config)."""
+    """The project's configuration (tracsh.config.Config); the engine process
+    reads the same file (``config.path``) again."""
     replay: Path | None = None
     """An event file to feed through the engine."""
     speed: float = 100.0
@@ -71,9 +73,9 @@ class FeedPlan:
     attach: bool = False
     """Watch the database read-only instead of running the engine."""
     listen: str | None = None
-    """HOST:PORT for the collector (needs the daemon's runtime)."""
+    """HOST:PORT for the HTTP collector."""
     rows: int = 1000
-    """How many recent events a watch catches up with at start."""
+    """How many recent events the console keeps (and a watch catches up with)."""
     poll: float = 1.0
     """Seconds between two looks at the database when attached."""
 
@@ -83,22 +85,25 @@ Post = Callable[[Message], None]
 
 @dataclass
 class Feed(abc.ABC):
-    """The base of the two feeds: a stop flag, a command queue and a poster."""
+    """The base of the two feeds: a stop flag, a counter and a poster."""
 
     plan: FeedPlan
     post: Post
     stopping: threading.Event = field(default_factory=threading.Event)
-    commands: queue.Queue = field(default_factory=queue.Queue)
     counter: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)
+    """The engine's latest counters (queue, explained…), when it reports any."""
 
     writable = False
-    """Whether retry and reload can change anything."""
-    runs_engine = False
-    """Whether rules run in this process (so a saved rule file is reloaded)."""
+    """Whether retry, forget and reload can change anything."""
 
     def stop(self) -> None:
-        """Ask the loop to end; it does within one tick."""
+        """Ask the loop to end; :meth:`close` waits for it."""
         self.stopping.set()
+
+    def close(self) -> None:
+        """Stop and wait until the loop has let go of everything it holds."""
+        self.stop()
 
     @abc.abstractmethod
     def run(self) -> None:
@@ -115,11 +120,15 @@ class Feed(abc.ABC):
             "the database instead"
         )
 
+    def preview_forget(self, profile_id: str) -> None:
+        """Ask what forgetting a profile would delete (a ForgetPreview answers)."""
+        self.forget(profile_id)
+
     def forget(self, profile_id: str) -> None:
         """Ask for a profile to be forgotten."""
         raise NotAvailable(
-            "forgetting a profile needs `tracsh profile forget`, which is not in "
-            f"this build; {profile_id} was not changed"
+            f"attached read-only: run `tracsh profile forget {profile_id}` against "
+            "the database instead"
         )
 
     def seen(self, event: dict, outcome: Any) -> Seen:
@@ -128,159 +137,142 @@ class Feed(abc.ABC):
         return Seen(self.counter, event, outcome)
 
 
+def loop_plan(plan: FeedPlan) -> LoopPlan:
+    """What the engine process runs, from the console's plan."""
+    config_path = getattr(plan.config, "path", None)
+    return LoopPlan(
+        db=str(plan.db),
+        rules=[str(path) for path in plan.rule_paths],
+        config=str(config_path) if config_path else None,
+        replay=str(plan.replay) if plan.replay else None,
+        speed=plan.speed,
+        format=plan.input_format,
+        mapping=str(plan.mapping) if plan.mapping else None,
+        listen=plan.listen,
+        rows=plan.rows,
+    )
+
+
 class EngineFeed(Feed):
-    """Runs the engine in this process: a replay file at a pace, and commands."""
+    """Runs the engine in a process of its own and posts what it reports."""
 
     writable = True
-    runs_engine = True
 
-    def __init__(self, plan: FeedPlan, post: Post, ruleset: RuleSet) -> None:
+    def __init__(self, plan: FeedPlan, post: Post) -> None:
         super().__init__(plan, post)
-        self.ruleset = ruleset
-        self.summary = Summary()
-        self.engine: Engine | None = None
-        self.store: Store | None = None
-
-    def reload(self) -> None:
-        """Reload the rules between two batches."""
-        self.commands.put(("reload", None))
-
-    def retry(self, outbox_id: int) -> None:
-        """Queue the outbox row for sending again, between two batches."""
-        self.commands.put(("retry", outbox_id))
+        self.process: EngineProcess | None = None
+        """The engine process, once started."""
+        self._lock = threading.Lock()
+        self._failed = False
 
     def run(self) -> None:
-        """Open the writer, feed the replay at its pace, serve commands, close."""
-        config = self.plan.config
-        store = Store.open(self.plan.db, synchronous=config.store.synchronous)
-        self.store = store
-        try:
-            book = build_rulebook(self.ruleset)
-            self.engine = project.build_engine(store, book, config)
-            self._loop()
-        finally:
-            store.close()
-
-    def _loop(self) -> None:
-        items = self._items()
-        started, done, last_state = time.monotonic(), 0, 0.0
-        while not self.stopping.is_set():
-            self._serve_commands()
-            if items is None:
-                self.stopping.wait(TICK)
-                continue
-            due = self._due(started, done)
-            if due <= 0:
-                self.stopping.wait(TICK)
-                continue
-            taken = self._feed(items, due)
-            done += taken
-            if taken < due:
-                items = None
-                self._finished()
-            elif time.monotonic() - last_state > 0.5:
-                last_state = time.monotonic()
-                self.post(FeedState(self._progress()))
-
-    def _items(self) -> Iterator[Any] | None:
-        if self.plan.replay is None:
-            self.post(FeedState("engine ready; nothing to replay", running=True))
-            return None
-        return iter(
-            read_items(self.plan.replay, self.plan.input_format, self.plan.mapping)
-        )
-
-    def _due(self, started: float, done: int) -> int:
-        """How many records the pace allows now."""
-        if self.plan.speed <= 0:
-            return MOST_PER_BATCH
-        allowed = int((time.monotonic() - started) * self.plan.speed) - done
-        return min(allowed, MOST_PER_BATCH)
-
-    def _feed(self, items: Iterator[Any], due: int) -> int:
-        """Read up to ``due`` records and run their events in one transaction."""
-        batch: list[dict] = []
-        rejects = []
-        for item in items:
-            if isinstance(item, Accepted):
-                batch.append(item.event)
-            else:
-                rejects.append(item)
-            if len(batch) + len(rejects) >= due:
-                break
-        store, engine = self.store, self.engine
-        source = str(self.plan.replay)
-        with store.transaction():
-            for item in rejects:
-                store.add_reject(source, item.line, item.reason, item.raw)
-                self.summary.reject(source, item.line, item.reason)
-            outcomes = engine.process_batch(batch) if batch else []
-        for outcome in outcomes:
-            self.summary.add(outcome)
-        seen = [self.seen(e, o) for e, o in zip(batch, outcomes, strict=True)]
-        self.post(FeedEvents(seen, rejected=len(rejects)))
-        return len(batch) + len(rejects)
-
-    def _progress(self) -> str:
-        pace = (
-            "as fast as it goes"
-            if self.plan.speed <= 0
-            else (f"at {self.plan.speed:g} events/s")
-        )
-        return (
-            f"replaying {self.plan.replay}: {self.summary.accepted:,} events, "
-            f"{self.summary.rejected:,} rejected, {pace}"
-        )
-
-    def _finished(self) -> None:
-        self.summary.finish()
-        self.post(
-            FeedState(
-                f"replay finished: {self.summary.accepted:,} events, "
-                f"{self.summary.duplicates:,} already stored, "
-                f"{self.summary.rejected:,} rejected"
-            )
-        )
-
-    # Commands, run on this thread between batches.
-
-    def _serve_commands(self) -> None:
-        while True:
-            try:
-                name, argument = self.commands.get_nowait()
-            except queue.Empty:
+        """Start the engine process, post its reports until it exits."""
+        with self._lock:
+            if self.stopping.is_set():
                 return
-            getattr(self, f"_do_{name}")(argument)
-
-    def _do_reload(self, _: Any) -> None:
-        ruleset = load_rules(self.plan.rule_paths)
-        if not ruleset.ok:
-            errors = len(ruleset.errors)
-            text = f"rules not reloaded: {errors} error(s); the old rules still run"
-            self.post(RulesLoaded(ruleset, False, text))
+            self.process = EngineProcess(loop_plan(self.plan), self._stderr_line)
+        for report in self.process.reports():
+            self._take(report)
+        if self.process.stopping:
             return
-        self.engine.book = build_rulebook(ruleset)
-        self.ruleset = ruleset
-        text = f"rules reloaded: {len(ruleset.rules)} rules ({ruleset.revision})"
-        log.info(text)
-        self.post(RulesLoaded(ruleset, True, text))
-
-    def _do_retry(self, outbox_id: int) -> None:
-        # Not yet the delivery worker's own retry: this puts the row back in the
-        # queue as due now, which that worker will pick up once it runs here.
-        store = self.store
-        row = store.get_outbox(outbox_id)
-        if row is None or row["status"] not in RETRYABLE:
-            status = "gone" if row is None else row["status"]
-            self.post(Notice(f"outbox {outbox_id} is {status}; not retried", "warning"))
-            return
-        now = datetime.now(UTC).isoformat()
-        with store.transaction():
-            store.update_outbox(
-                outbox_id,
-                {"status": "pending", "next_attempt": now, "attempts": 0},
+        ended = self.process.ended()
+        if not self._failed or self.process.process.returncode != 1:
+            tail = list(self.process.stderr_tail)
+            last = "\n".join(tail[-LAST_WORDS:]) or "it wrote nothing on stderr"
+            self.post(
+                FeedError(
+                    f"the engine process ended unexpectedly ({ended})",
+                    last,
+                    "\n".join(tail),
+                )
             )
-        self.post(Notice(f"outbox {outbox_id} is pending again"))
+        self.post(FeedState(f"engine stopped ({ended})", running=False))
+
+    def stop(self) -> None:
+        """Ask the engine process to commit what it took and exit."""
+        with self._lock:
+            self.stopping.set()
+            if self.process is not None:
+                self.process.stop()
+
+    def close(self) -> None:
+        """Stop the engine process and wait for it (ending it if it lingers)."""
+        self.stop()
+        if self.process is not None:
+            self.process.wait()
+
+    def reload(self) -> None:
+        """Have the engine process load the rules again (its watcher does too)."""
+        self._send("reload")
+
+    def retry(self, outbox_id: int) -> None:
+        """Have delivery's retry make the row due, and the worker send it."""
+        self._send("retry", id=outbox_id)
+
+    def preview_forget(self, profile_id: str) -> None:
+        """Have the store count what forgetting would delete (ForgetPreview)."""
+        self._send("preview", profile=profile_id)
+
+    def forget(self, profile_id: str) -> None:
+        """Have the store forget the profile; a Forgotten message has the counts."""
+        self._send("forget", profile=profile_id)
+
+    def _send(self, name: str, **arguments: Any) -> None:
+        if self.process is None or not self.process.send(name, **arguments):
+            raise NotAvailable("the engine process is not running; nothing was sent")
+
+    # Reports into messages, on the feed's thread.
+
+    def _take(self, report: dict[str, Any]) -> None:
+        if "figures" in report:
+            self.figures = report["figures"]
+        if any(key in report for key in ("events", "omitted", "rejected", "moves")):
+            self.post(self._events(report))
+        if "rules" in report:
+            self.post(self._rules(report["rules"]))
+        for notice in report.get("notices", ()):
+            self.post(Notice(notice["text"], notice.get("severity", "information")))
+        for entry in report.get("previews", ()):
+            self.post(ForgetPreview(entry["profile"], entry["counts"]))
+        for entry in report.get("forgotten", ()):
+            self.post(Forgotten(entry["profile"], entry["counts"]))
+        for line in report.get("logs", ()):
+            self.post(LogLine(line["text"], line["level"]))
+        if "listening" in report:
+            self.post(Listening(report["listening"]))
+        for error in report.get("errors", ()):
+            self._failed = True
+            self.post(FeedError(error["summary"], error["where"], error["traceback"]))
+        if "state" in report:
+            state = report["state"]
+            self.post(FeedState(state["text"], state.get("running", True)))
+
+    def _events(self, report: dict[str, Any]) -> FeedEvents:
+        self.counter += report.get("omitted", 0)
+        seen = [
+            self.seen(item["event"], outcome_from_wire(item["outcome"]))
+            for item in report.get("events", ())
+        ]
+        moves: Counter = Counter()
+        for name, entered, left in report.get("moves", ()):
+            moves[(name, "entered")] += entered
+            moves[(name, "left")] += left
+        return FeedEvents(
+            seen,
+            rejected=report.get("rejected", 0),
+            omitted=report.get("omitted", 0),
+            moves=moves,
+        )
+
+    def _rules(self, rules: dict[str, Any]) -> RulesLoaded:
+        """The rules as the engine process now runs them, read here too so the
+        screens show their source."""
+        if not rules["applied"]:
+            return RulesLoaded(None, False, rules["text"])
+        return RulesLoaded(load_rules(self.plan.rule_paths), True, rules["text"])
+
+    def _stderr_line(self, line: str) -> None:
+        self.post(LogLine(f"engine process: {line}", logging.WARNING))
 
 
 class WatchFeed(Feed):
@@ -312,19 +304,8 @@ class WatchFeed(Feed):
         return max(last, newest)
 
 
-def refuse_unavailable(plan: FeedPlan) -> None:
-    """Raise NotAvailable for what ``plan`` asks that this build cannot run."""
-    if plan.listen is not None:
-        raise NotAvailable(
-            f"--listen {plan.listen}: the collector comes with `tracsh daemon`, "
-            "which is not in this build; use --replay FILE, or --attach to watch "
-            "a database"
-        )
-
-
-def make_feed(plan: FeedPlan, post: Post, ruleset: RuleSet) -> Feed:
-    """The feed ``plan`` asks for; NotAvailable for what this build cannot do."""
-    refuse_unavailable(plan)
+def make_feed(plan: FeedPlan, post: Post) -> Feed:
+    """The feed ``plan`` asks for: watching a database, or running the engine."""
     if plan.attach:
         return WatchFeed(plan, post)
-    return EngineFeed(plan, post, ruleset)
+    return EngineFeed(plan, post)

@@ -1,12 +1,14 @@
 """Messages that worker threads post to the console, which alone builds widgets.
 
-The feed (tracsh/tui/feed.py) posts events, its state and its answers; the
-log handler posts log lines; screens' loader threads post what they read.
+The feed (tracsh/tui/feed.py) posts events, its state, its answers and its
+failures; the log handler posts log lines; screens' loader threads post what
+they read.
 ``post_message`` is safe to call from any thread.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,12 +32,23 @@ class Seen:
 class FeedEvents(Message):
     """Events the feed has processed (or, attached, found in the database)."""
 
-    def __init__(self, seen: list[Seen], rejected: int = 0) -> None:
+    def __init__(
+        self,
+        seen: list[Seen],
+        rejected: int = 0,
+        omitted: int = 0,
+        moves: Counter | None = None,
+    ) -> None:
         super().__init__()
         self.seen = seen
         """The events, oldest first."""
         self.rejected = rejected
         """Input records refused since the last message."""
+        self.omitted = omitted
+        """Events processed before these but not sent: more came than the
+        console keeps."""
+        self.moves = moves or Counter()
+        """(segment, "entered" | "left") counts over every event, omitted too."""
 
 
 class FeedState(Message):
@@ -60,6 +73,50 @@ class RulesLoaded(Message):
         """True when the engine runs it now."""
         self.text = text
         """For people: what happened."""
+
+
+class FeedError(Message):
+    """Something failed where the feed runs: the replay, or the engine process."""
+
+    def __init__(self, summary: str, where: str, detail: str) -> None:
+        super().__init__()
+        self.summary = summary
+        """One line: what failed and why."""
+        self.where = where
+        """Where it failed, or what to look at."""
+        self.detail = detail
+        """The traceback or the process's last words, for the log panel."""
+
+
+class ForgetPreview(Message):
+    """What forgetting a profile would delete (``counts`` None: no such profile)."""
+
+    def __init__(self, profile_id: str, counts: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.profile_id = profile_id
+        """The id the operator asked about."""
+        self.counts = counts
+        """Rows per table, as ``Store.forget_profile`` would count them."""
+
+
+class Forgotten(Message):
+    """The engine forgot a profile (``counts`` None: no profile answered)."""
+
+    def __init__(self, profile_id: str, counts: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.profile_id = profile_id
+        """The id the operator asked about."""
+        self.counts = counts
+        """Rows deleted per table, as ``Store.forget_profile`` counts them."""
+
+
+class Listening(Message):
+    """The engine's HTTP collector listens."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        """Where trackers post: ``http://HOST:PORT``."""
 
 
 class Notice(Message):

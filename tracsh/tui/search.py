@@ -1,24 +1,29 @@
 """What the Profiles search box means: an id, an e-mail address, or a condition.
 
-A condition is read with the rule language's own loader, so a typing mistake
-comes back as the usual diagnostic, cut to the two lines the search box shows.
-Until conditions compile to SQL, a condition search evaluates the compiled
-condition over each stored profile, in the reader's thread.
+A condition is read with the rule language's own loader and run in SQL
+(tracsh.lang.sql, as ``tracsh profile list --where`` runs it), so a search
+over many profiles costs the console's process one query, not a decode of
+every profile. A typing mistake, or a condition SQL cannot run (one that reads
+the event, or count()), comes back as a two-line message for the box.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tracsh.lang.compile import compile_condition
 from tracsh.lang.errors import RuleError
 from tracsh.lang.loader import load_condition
-from tracsh.lang.scope import Scope
+from tracsh.lang.sql import SqlCondition, SqlRefused, to_sql
 
 _CONDITION_SIGNS = re.compile(r"""\s|[=<>!()"'\[\]]|^(profile|event|session)\.""")
+
+WHY = (
+    "; the search reads stored profiles, and only profile fields are stored "
+    "(event, session and source exist while an event is processed)"
+)
+"""What a refusal to read a document other than the profile adds."""
 
 
 class SearchError(ValueError):
@@ -33,39 +38,44 @@ class Query:
     """"id", "email" or "condition"."""
     text: str
     """What was typed, trimmed."""
-    check: Callable[[Scope], bool | None] | None = None
-    """The compiled condition, for condition searches."""
+    sql: SqlCondition | None = None
+    """The condition in SQL over the profile's ``doc``, for condition searches."""
 
 
-def parse_query(text: str) -> Query:
-    """Decide what ``text`` asks for; SearchError for a condition that is wrong."""
+def parse_query(text: str, now: datetime | None = None) -> Query:
+    """Decide what ``text`` asks for; SearchError for a condition that is wrong
+    or that SQL cannot run. ``now`` is what the condition's ``now`` means."""
     text = text.strip()
     if not text:
         raise SearchError("type an id, an e-mail address or a condition")
     if _CONDITION_SIGNS.search(text):
-        return Query("condition", text, _compile(text))
+        return Query("condition", text, _sql(text, now or datetime.now(UTC)))
     if "@" in text:
         return Query("email", text.lower())
     return Query("id", text)
 
 
-def _compile(text: str) -> Callable[[Scope], bool | None]:
+def _sql(text: str, now: datetime) -> SqlCondition:
     try:
         node = load_condition(text, "search")
     except RuleError as err:
         first = err.diagnostics[0]
         caret = " " * (first.column - 1) + "^"
         raise SearchError(f"{first.message} (column {first.column})\n{caret}") from None
-    return compile_condition(node)
+    try:
+        return to_sql(node, {"profile": "doc"}, now, label="search", why=WHY)
+    except SqlRefused as err:
+        raise SearchError(_two_lines(str(err))) from None
 
 
-def matching(query: Query, profiles: Iterable[dict], limit: int) -> list[dict]:
-    """The profiles a condition is true for, at most ``limit`` of them."""
-    now = datetime.now(UTC)
-    found = []
-    for doc in profiles:
-        if query.check(Scope(profile=doc, now=now)) is True:
-            found.append(doc)
-            if len(found) >= limit:
-                break
-    return found
+def _two_lines(message: str) -> str:
+    """A refusal as the box shows it: what, then what to do, at most two lines.
+
+    ``search:1:24: count() reads the event history…; test a field…`` becomes
+    ``column 24: count() reads the event history…`` and its advice below.
+    """
+    found = re.match(r"search:\d+:(\d+): (.*)", message, re.S)
+    if found:
+        message = f"column {found[1]}: {found[2]}"
+    head, sep, advice = message.partition("; ")
+    return f"{head}\n{advice}" if sep else head

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Log, Static
+from textual.widgets import Header, Log, Static
 from textual.worker import get_current_worker
 
 from tracsh.errors import UserError
 from tracsh.store.errors import StoreError
 from tracsh.tui.messages import Loaded, Seen
 from tracsh.tui.search import SearchError
+from tracsh.tui.widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
     from tracsh.tui.app import ConsoleApp
@@ -43,7 +44,7 @@ class ConsoleScreen(Screen):
         yield from self.compose_body()
         yield Log(id="log-panel", max_lines=500, classes="-hidden")
         yield Static(id="status")
-        yield Footer()
+        yield ConsoleFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
@@ -71,9 +72,14 @@ class ConsoleScreen(Screen):
     def rules_changed(self) -> None:
         """The loaded rules changed (a save, a reload)."""
 
+    def profile_forgotten(self, profile_id: str) -> None:
+        """A profile was forgotten; a screen showing it lets go of it."""
+
     def show_status(self, text: str) -> None:
-        """Put ``text`` in the status line."""
-        self.query_one("#status", Static).update(text)
+        """Put ``text`` in the status line (if the screen still has one: a timer
+        may fire while the app takes its screens down)."""
+        for status in self.query("#status").results(Static):
+            status.update(text)
 
     def sync_log(self) -> None:
         """Show or hide the log panel as the app says, with its lines."""

@@ -78,7 +78,8 @@ class DashboardScreen(ConsoleScreen):
     def show_status(self, text: str) -> None:
         """The status line, and the rate line that says the same in more words."""
         super().show_status(text)
-        self.show_rate()
+        if self.query("#rate"):
+            self.show_rate()
 
     def show_rate(self) -> None:
         """The sparkline and the line above it, from the app's per-second counts."""

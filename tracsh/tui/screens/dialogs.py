@@ -1,7 +1,8 @@
 """Modal screens over the console: key help, a yes/no question, an error panel.
 
 The help is generated from tracsh/tui/keys.py with the keys tracsh.toml set,
-so it lists exactly what the console answers to.
+so it lists exactly what the console answers to. Forgetting a profile asks
+with what it would delete, and says afterwards what it did.
 """
 
 from __future__ import annotations
@@ -69,6 +70,55 @@ class HelpScreen(ModalScreen):
             frame.border_title = "keys (tracsh.toml [console.keys] changes them)"
             frame.border_subtitle = "esc closes"
             yield Static(help_table(self.keymap), id="help-table")
+
+
+FORGET_WORDS = {
+    "profiles": "profile",
+    "aliases": "alias(es)",
+    "sessions": "session(s)",
+    "events": "event(s)",
+    "outbox": "unsent outbox row(s)",
+    "delivery_attempts": "delivery attempt record(s)",
+    "enricher_cache": "cached enricher answer(s)",
+    "timers": "timer(s)",
+    "firings": "once-per record(s)",
+}
+"""What forgetting a profile deletes, by the keys ``Store.forget_profile`` counts
+under; a key not named here is shown as it is."""
+
+FORGET_SCRUBS = {
+    "outbox_scrubbed": "sent outbox row(s), stripped of everything personal",
+    "attempts_scrubbed": "attempt record(s), their error text removed",
+}
+"""What forgetting keeps as delivery records, stripped of the person's data."""
+
+
+def _forget_lines(counts: dict, keys) -> list[str]:
+    """``    12  event(s)`` for each of ``keys`` that counted something."""
+    return [
+        f"{counts[key]:>7,}  {FORGET_WORDS.get(key) or FORGET_SCRUBS.get(key) or key}"
+        for key in keys
+        if isinstance(counts.get(key), int) and counts[key]
+    ]
+
+
+def forget_question(preview: dict) -> str:
+    """Ask whether to forget a profile, saying what would go and what would stay."""
+    deleted = [key for key in preview if key != "profile" and key not in FORGET_SCRUBS]
+    lines = [f"Forget profile {preview['profile']}? This deletes:", ""]
+    lines += _forget_lines(preview, deleted)
+    kept = _forget_lines(preview, FORGET_SCRUBS)
+    if kept:
+        lines += ["", "and keeps as delivery records:", *kept]
+    lines += ["", "This cannot be undone."]
+    return "\n".join(lines)
+
+
+def forgotten_text(counts: dict) -> str:
+    """What forgetting a profile did, for a notice."""
+    keys = [key for key in counts if key != "profile"]
+    done = [" ".join(line.split()) for line in _forget_lines(counts, keys)]
+    return f"forgot profile {counts['profile']}: " + ", ".join(done)
 
 
 class ConfirmScreen(ModalScreen[bool]):

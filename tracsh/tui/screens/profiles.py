@@ -24,7 +24,6 @@ from textual.widgets import (
 from tracsh.tui.keys import bindings
 from tracsh.tui.messages import Seen
 from tracsh.tui.screens.base import ConsoleScreen
-from tracsh.tui.screens.dialogs import ConfirmScreen
 from tracsh.tui.widgets.details import event_detail, outbox_detail
 from tracsh.tui.widgets.profile import fill_tree, summary_text
 
@@ -199,21 +198,26 @@ class ProfilesScreen(ConsoleScreen):
         self.query_one(target[name]).focus()
 
     def action_forget(self) -> None:
-        """Forget the open profile, after asking."""
+        """Forget the open profile, after asking with what it would delete."""
         if self.profile is None:
             self.notify("open a profile first", severity="warning")
             return
-        profile_id = self.profile["profile"]["id"]
+        self.app.preview_forget(self.profile["profile"]["id"])
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.app.forget(profile_id)
-
-        question = (
-            f"Forget profile {profile_id}?\n\nIts fields, sessions and events are "
-            "erased; this cannot be undone."
-        )
-        self.app.push_screen(ConfirmScreen(question), answered)
+    def profile_forgotten(self, profile_id: str) -> None:
+        """Let go of the profile if it is the one open, and search again."""
+        if self.profile is None or self.profile["profile"]["id"] != profile_id:
+            return
+        self.profile = None
+        self.query_one("#summary", Static).update(f"{profile_id} was forgotten")
+        self.query_one("#tree", Tree).clear()
+        for table_id in ("#events", "#outbox"):
+            self.query_one(table_id, DataTable).clear()
+        for static_id in ("#event-detail", "#delivery-detail"):
+            self.query_one(static_id, Static).update("")
+        text = self.query_one("#search", Input).value
+        if text.strip():
+            self.find(text, open_first=False)
 
 
 def _status_style(status: str) -> str:

@@ -116,7 +116,8 @@ def outcome_parts(outcome: Outcome, ruleset: RuleSet, depth: int = 0) -> list:
 
 
 def _fired(fired: Any, ruleset: RuleSet) -> RenderableType:
-    """One fired rule: where it lives, its condition, and each action's trace."""
+    """One fired rule: where it lives, its condition, why it was true (the
+    explain trace captured when it fired), and each action's trace."""
     rule = ruleset.rule(fired.rule_id)
     head = Text("▸ ", style="green")
     head.append(fired.rule_id, style="bold")
@@ -128,10 +129,44 @@ def _fired(fired: Any, ruleset: RuleSet) -> RenderableType:
         why = Text("  when (true): ", style="dim")
         why.append_text(highlighted(text.strip()))
         body.append(why)
+    explain = getattr(fired, "explain", None)
+    note = getattr(fired, "note", None)
+    if explain:
+        body.append(explain_text(explain, indent="    "))
+    elif note:
+        body.append(Text(f"    why: {note}", style="dim italic"))
     for action in fired.actions:
         style = "red" if action.startswith("error") else ""
         body.append(Text(f"    → {action}", style=style))
     return Group(*body)
+
+
+VERDICT_STYLES = {
+    "true": "green",
+    "false": "red",
+    "unknown": "yellow",
+    "skipped": "dim",
+}
+"""How each verdict of an explain trace looks."""
+
+
+def explain_text(trace: str, indent: str = "") -> Text:
+    """An explain trace (tracsh.lang.explain.render) with its verdicts coloured."""
+    text = Text()
+    for number, line in enumerate(trace.split("\n")):
+        if number:
+            text.append("\n")
+        text.append(indent)
+        body = line.lstrip(" ")
+        text.append(line[: len(line) - len(body)])
+        verdict = body.split(" ", 1)[0]
+        style = VERDICT_STYLES.get(verdict)
+        if style is None:
+            text.append(body, style="dim")
+            continue
+        text.append(verdict, style=style)
+        text.append(body[len(verdict) :])
+    return text
 
 
 def _outbox_part(rows: list[dict]) -> list:
