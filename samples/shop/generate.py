@@ -134,7 +134,9 @@ LAST_NAMES = [
     "Schmidt", "Schulz", "Wagner", "Weber", "Wolf", "Novak", "Rossi", "García",
     "Jensen", "Okafor", "Tanaka", "Dubois", "Silva", "Kowalski", "Murphy", "Yilmaz",
 ]  # fmt: skip
-ASCII_FOLD = str.maketrans({"ë": "e", "é": "e", "ö": "o", "ü": "u", "á": "a", "í": "i"})
+ASCII_FOLD = str.maketrans(
+    {"ë": "e", "é": "e", "ö": "o", "ü": "u", "á": "a", "í": "i"}
+)
 AREA_CODES = ["202", "212", "305", "312", "415", "503", "617", "702", "808", "919"]
 
 # Campaigns that bring people in; the first field picks who sees them.

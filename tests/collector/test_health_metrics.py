@@ -84,9 +84,8 @@ def test_metrics_count_what_was_received_processed_and_refused(daemon):
     assert found["tracsh_outbox_pending"] == sum(pending.values()) == 2
     assert found["tracsh_outbox_dead"] == 0
     info = [key for key in found if key.startswith("tracsh_ruleset_info{")]
-    assert info == [
-        f'tracsh_ruleset_info{{commit="",revision="{load_rules([running.rules]).revision}"}}'
-    ]
+    revision = load_rules([running.rules]).revision
+    assert info == [f'tracsh_ruleset_info{{commit="",revision="{revision}"}}']
 
 
 def test_a_full_queue_is_a_503_with_retry_after(daemon):

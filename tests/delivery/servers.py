@@ -162,7 +162,9 @@ class MailHandler:
         self.refuse: list[str] = []
         """SMTP replies for the next RCPT commands, e.g. "451 4.3.0 try later"."""
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(  # noqa: N802
+        self, server, session, envelope, address, options
+    ):
         if self.refuse:
             return self.refuse.pop(0)
         envelope.rcpt_tos.append(address)

@@ -199,7 +199,10 @@ REASONS = [
         {"type": "v", "time": {"create": "x"}},
         '"time.create" is not an ISO-8601 time: "x"',
     ),
-    ({"type": "v", "time": "x" * 50}, f'"time" is not an ISO-8601 time: "{"x" * 40}…"'),
+    (
+        {"type": "v", "time": "x" * 50},
+        f'"time" is not an ISO-8601 time: "{"x" * 40}…"',
+    ),
     # Digits are 0-9: other scripts' digits, and what float() also takes, are not.
     ({"type": "v", "time": "١٢٣"}, '"time" is not an ISO-8601 time: "١٢٣"'),
     (

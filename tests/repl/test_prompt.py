@@ -106,7 +106,10 @@ SHORT = [
     ("lowr(event.type) == 1", "1:1 unknown function lowr(); did you mean lower()?"),
     ('when true then sned email "x"',
      "1:16 unknown action `sned`; did you mean `send`?"),
-    ("person.age > 1", "1:1 unknown root `person`; a path starts with event, profil…"),
+    (
+        "person.age > 1",
+        "1:1 unknown root `person`; a path starts with event, profil…",
+    ),
     ('rule "a"\n  when true\n  then\n    stop', None),
     ("profile.visits = 3", "1:16 `=` assigns a value; to compare, write `==`"),
     ("whenprofile.visits > 3 then stop", "1:5 put a space after `when`"),

@@ -224,7 +224,9 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             return False
         return super().is_safe_attribute(obj, attr, value)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(  # noqa: N805
+        __self, __context: Any, __obj: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         _tick()
         return __self.limit_size(super().call(__context, __obj, *args, **kwargs))
 

@@ -140,7 +140,8 @@ def _event_id(value: object, seed: str | None) -> str:
 
 
 def ref_id(obj: dict, name: str) -> str | None:
-    """The id of ``source``/``session``/``profile``: ``{"id": …}``, text or a number."""
+    """The id of ``source``, ``session`` or ``profile``: ``{"id": …}``, text or a
+    number."""
     value, label = obj.get(name), name
     if isinstance(value, dict):
         value, label = value.get("id"), f"{name}.id"

@@ -68,7 +68,8 @@ def _caret_lines(source: str, column: int, end_column: int | None) -> tuple[str,
 
 
 def _window(shown: str, start: int, width: int) -> tuple[str, int, int]:
-    """Cut ``shown`` to SHOWN_WIDTH characters around the fault, marking cuts with …."""
+    """Cut ``shown`` to SHOWN_WIDTH characters around the fault, marking cuts with
+    an ellipsis."""
     if len(shown) <= SHOWN_WIDTH:
         return shown, start, width
     left = max(0, min(start - SHOWN_WIDTH // 3, len(shown) - SHOWN_WIDTH))
