@@ -30,18 +30,6 @@ from tracsh.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def shared_folder() -> Path:
-    """The project's shared/ folder: beside the checkout, or beside a folder of
-    checkouts (worktrees live one level deeper than the main clone)."""
-    for parent in ROOT.parents:
-        if (parent / "shared" / "spec").is_dir():
-            return parent / "shared"
-    return ROOT.parent / "shared"
-
-
-PAYLOADS = shared_folder() / "data" / "tracardi-track-payloads" / "payloads"
-"""The Tracardi documentation's tracker payloads (see SOURCE.md beside them)."""
-
 STARTUP_SECONDS = 20.0
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from daemon_harness import PAYLOADS, ROOT, payload
+from daemon_harness import ROOT, payload
+from shared_data import PAYLOADS, needs_data
 
 COUNTER = "when event.type exists then increment profile.counters.events\n"
 
@@ -26,6 +27,7 @@ COUNT_ALL = "\n".join(
 )
 
 
+@needs_data
 def test_the_tracardi_payloads_are_there():
     assert len(list(PAYLOADS.glob("*.json"))) == 12, f"no payloads in {PAYLOADS}"
 

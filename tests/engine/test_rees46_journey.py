@@ -2,7 +2,7 @@
 
 samples/rees46/journeys/cart.rules runs with samples/rees46/rules over the
 first 17,434 events of October 2019, replayed with the events' clock and then
-run on to the next midnight. The expected step counts come from the CSV by a
+run on to the next midnight. The expected step counts come from the REES46 by a
 simulation written here: it shares nothing with the engine but the journey's
 definition, restated below.
 """
@@ -13,9 +13,8 @@ import csv
 import heapq
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
+from shared_data import REES46, ROOT, needs_data
 
 from tracsh.engine.pipeline import Engine
 from tracsh.engine.rulebook import build_rulebook
@@ -23,14 +22,6 @@ from tracsh.inputs import Accepted, read_items
 from tracsh.lang.loader import load_rules
 from tracsh.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
-# shared/data sits beside the main checkout; a worktree is deeper, so take the
-# nearest ancestor that has it.
-SHARED = next(
-    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-    ROOT.parent / "shared" / "data",
-)
-CSV = SHARED / "rees46-multicategory-oct2019" / "2019-Oct-first17k.csv"
 UNTIL = datetime(2019, 10, 2, tzinfo=UTC)
 
 REMINDER = timedelta(minutes=15)
@@ -43,7 +34,7 @@ VIEWS_NEEDED = 3
 def rows() -> list[tuple[datetime, str, str]]:
     """(time, event type, user) of every well-formed row, in file order."""
     found = []
-    with CSV.open(newline="", encoding="utf-8") as file:
+    with REES46.open(newline="", encoding="utf-8") as file:
         for row in csv.DictReader(file):
             if None in row.values() or None in row:
                 continue  # the truncated last row
@@ -89,9 +80,7 @@ def expected() -> tuple[Counter, Counter]:
     return results, Counter(status for status, _run in state.values())
 
 
-@pytest.mark.skipif(
-    not CSV.exists(), reason="the REES46 sample is not next to the repo"
-)
+@needs_data
 def test_the_cart_journey_over_the_clickstream_matches_a_simulation(tmp_path):
     ruleset = load_rules(
         [
@@ -104,7 +93,7 @@ def test_the_cart_journey_over_the_clickstream_matches_a_simulation(tmp_path):
     engine = Engine(store, build_rulebook(ruleset))
     events = [
         item.event
-        for item in read_items(CSV, "csv", ROOT / "samples" / "rees46" / "mapping.toml")
+        for item in read_items(REES46, "csv", ROOT / "samples/rees46/mapping.toml")
         if isinstance(item, Accepted)
     ]
     for start in range(0, len(events), 1000):

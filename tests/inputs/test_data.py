@@ -2,26 +2,13 @@
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from shared_data import DATA, PAYLOADS, REES46, ROOT, needs_data
 
 from tracsh.inputs import Accepted, Rejected, read_items
 
-ROOT = Path(__file__).resolve().parents[2]
-# shared/data sits beside the main checkout; a worktree is deeper, so take the
-# nearest ancestor that has it.
-DATA = next(
-    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-    (ROOT / "../shared/data").resolve(),
-)
-REES46 = DATA / "rees46-multicategory-oct2019" / "2019-Oct-first17k.csv"
-PAYLOADS = DATA / "tracardi-track-payloads" / "payloads"
 RECEIVED = "2024-05-01T12:00:00+00:00"
-
-needs_data = pytest.mark.skipif(
-    not DATA.is_dir(), reason=f"the shared data directory {DATA} is absent"
-)
 
 
 @pytest.fixture(scope="module")
