@@ -139,6 +139,6 @@ async def test_error_panel_when_the_feed_fails(shop, snapshot):
     app = console(shop, replay=missing, speed=0)
     missing.unlink()
     async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "stopped on an error" in app.feed_text)
         await settle(pilot)
-        await pilot.pause(0.2)
         snapshot.assert_match(await screen_svg(pilot), "error-panel.svg")
