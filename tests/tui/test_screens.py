@@ -6,6 +6,8 @@ and look at the new SVGs before committing them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from console_harness import (
     SIZE,
@@ -136,7 +138,7 @@ async def test_help(shop, snapshot):
 
 async def test_error_panel_when_the_feed_fails(shop, snapshot):
     missing = replay_file(shop, 10)
-    app = console(shop, replay=missing, speed=0)
+    app = console(shop, replay=Path(missing.name), speed=0)
     missing.unlink()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "stopped on an error" in app.feed_text)

@@ -34,7 +34,7 @@ from typing import Any
 from tracsh.config import Config, load_config
 from tracsh.delivery.worker import OutboxWorker
 from tracsh.engine.pipeline import event_clock, wall_clock
-from tracsh.errors import UserError
+from tracsh.errors import UserError, failed_at
 from tracsh.runtime.background import add_outbox_worker, add_scheduler
 from tracsh.runtime.explains import ExplainCapture
 from tracsh.runtime.reload import RuleWatcher
@@ -186,9 +186,7 @@ class LiveLoop:
         """Report ``error`` as the failure of ``what`` ("the engine", "replay")."""
         user = isinstance(error, UserError)
         summary = f"{what} failed: {'' if user else type(error).__name__ + ': '}{error}"
-        frames = traceback.extract_tb(error.__traceback__)
-        last = frames[-1] if frames else None
-        where = f"at {last.filename}:{last.lineno} in {last.name}" if last else ""
+        where = failed_at(error)
         detail = "".join(traceback.format_exception(error))
         if not user:
             log.error(summary, exc_info=error)

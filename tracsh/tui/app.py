@@ -13,7 +13,6 @@ import asyncio
 import logging
 import signal
 import sys
-import traceback
 from collections import Counter, deque
 from collections.abc import Iterable
 
@@ -21,7 +20,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
-from tracsh.errors import UserError
+from tracsh.errors import UserError, failed_at
 from tracsh.lang.loader import RuleSet
 from tracsh.tui import logs
 from tracsh.tui.feed import Feed, FeedPlan, NotAvailable, make_feed
@@ -73,14 +72,9 @@ loader threads decoding many documents then let keys in sooner."""
 
 def where_it_failed(error: BaseException) -> str:
     """The innermost frame of an exception, in one line, for the error panel."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "the full traceback is in the log panel (ctrl+l)"
-    last = frames[-1]
-    return (
-        f"at {last.filename}:{last.lineno} in {last.name}\n"
-        "the full traceback is in the log panel (ctrl+l)"
-    )
+    where = failed_at(error)
+    hint = "the full traceback is in the log panel (ctrl+l)"
+    return f"{where}\n{hint}" if where else hint
 
 
 class ConsoleApp(App):
