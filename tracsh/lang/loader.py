@@ -332,15 +332,16 @@ def load_condition(text: str, path: str = "<input>") -> n.Condition:
     node, problems = translate_tree(parse_condition(text, path), text, path)
     if problems:
         raise RuleError(problems)
-    problems = [d for d in check_node(node, text, path) if d.is_error]
-    if problems:
-        raise RuleError(problems)
-    return node
+    return _checked(node, text, path)
 
 
 def load_expr(text: str, path: str = "<input>") -> n.Expr:
     """Parse and check one value expression; raises RuleError."""
-    node = parse_expr(text, path)
+    return _checked(parse_expr(text, path), text, path)
+
+
+def _checked(node: Any, text: str, path: str) -> Any:
+    """``node`` when the checker finds no error in it; else RuleError with each."""
     problems = [d for d in check_node(node, text, path) if d.is_error]
     if problems:
         raise RuleError(problems)
