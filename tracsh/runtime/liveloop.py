@@ -41,7 +41,7 @@ from tracsh.runtime.reload import RuleWatcher
 from tracsh.runtime.replay import PacedReplay
 from tracsh.runtime.reports import Reporter
 from tracsh.runtime.rulesource import RuleSource
-from tracsh.runtime.runtime import Runtime, RuntimeSettings
+from tracsh.runtime.runtime import Runtime, RuntimeSettings, unless_stopped
 from tracsh.runtime.wire import LoopPlan, decode
 
 log = logging.getLogger(__name__)
@@ -373,7 +373,7 @@ class CommandInput:
         )
         try:
             while not stop.is_set():
-                line = await _line_or_stop(reader, stop)
+                line = await unless_stopped(reader.readline, stop)
                 if not line:
                     break
                 self._serve(line, stop)
@@ -415,20 +415,6 @@ async def _logged(work: Any, name: str) -> None:
         raise
     except Exception:
         log.exception("the %s command failed", name)
-
-
-async def _line_or_stop(reader: asyncio.StreamReader, stop: asyncio.Event) -> bytes:
-    """The next line of ``reader``; b"" at its end or once ``stop`` is set."""
-    reading = asyncio.ensure_future(reader.readline())
-    stopping = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait(
-        {reading, stopping}, return_when=asyncio.FIRST_COMPLETED
-    )
-    if reading in done:
-        stopping.cancel()
-        return reading.result()
-    reading.cancel()
-    return b""
 
 
 def _address(text: str) -> tuple[str, int]:
