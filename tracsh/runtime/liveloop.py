@@ -37,6 +37,7 @@ from tracsh.engine.pipeline import event_clock, wall_clock
 from tracsh.errors import UserError
 from tracsh.runtime.background import add_outbox_worker, add_scheduler
 from tracsh.runtime.explains import ExplainCapture
+from tracsh.runtime.logs import extra_fields
 from tracsh.runtime.reload import RuleWatcher
 from tracsh.runtime.replay import PacedReplay
 from tracsh.runtime.reports import Reporter
@@ -130,14 +131,6 @@ class ReportedLogs(logging.Handler):
             self.handleError(record)
 
 
-_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-    "message",
-    "asctime",
-    "color_message",
-    "taskName",
-}
-
-
 class PanelFormat(logging.Formatter):
     """``12:00:01 INFO tracsh.runtime.runtime: started db=… revision=…``."""
 
@@ -147,11 +140,7 @@ class PanelFormat(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record's line, its extra fields after it."""
         line = super().format(record)
-        extras = [
-            f"{name}={value}"
-            for name, value in record.__dict__.items()
-            if name not in _STANDARD and not name.startswith("_")
-        ]
+        extras = [f"{name}={value}" for name, value in extra_fields(record).items()]
         return " ".join([line, *extras])
 
 
