@@ -8,7 +8,7 @@ REPL and ``tracsh eval`` use ``load_condition``, which raises RuleError.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,8 +124,11 @@ def read_source(path: Path) -> tuple[str | None, Diagnostic | None]:
         return None, Diagnostic(str(path), line, column, message)
 
 
-def load_rules(paths: Iterable[Path]) -> RuleSet:
-    """Load, check and order every rule file under ``paths``."""
+def read_sources(
+    paths: Iterable[Path], name: Callable[[Path], str] = str
+) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """The rule files under ``paths`` as ``(name(path), text)``; and a Diagnostic
+    for each one that cannot be read."""
     sources: list[tuple[str, str]] = []
     unreadable: list[Diagnostic] = []
     for path in rule_files(paths):
@@ -133,7 +136,13 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
         if problem is not None:
             unreadable.append(problem)
         else:
-            sources.append((str(path), text or ""))
+            sources.append((name(path), text or ""))
+    return sources, unreadable
+
+
+def load_rules(paths: Iterable[Path]) -> RuleSet:
+    """Load, check and order every rule file under ``paths``."""
+    sources, unreadable = read_sources(paths)
     ruleset = load_sources(sources)
     ruleset.diagnostics[:0] = unreadable
     return ruleset
@@ -332,15 +341,16 @@ def load_condition(text: str, path: str = "<input>") -> n.Condition:
     node, problems = translate_tree(parse_condition(text, path), text, path)
     if problems:
         raise RuleError(problems)
-    problems = [d for d in check_node(node, text, path) if d.is_error]
-    if problems:
-        raise RuleError(problems)
-    return node
+    return _checked(node, text, path)
 
 
 def load_expr(text: str, path: str = "<input>") -> n.Expr:
     """Parse and check one value expression; raises RuleError."""
-    node = parse_expr(text, path)
+    return _checked(parse_expr(text, path), text, path)
+
+
+def _checked(node: Any, text: str, path: str) -> Any:
+    """``node`` when the checker finds no error in it; else RuleError with each."""
     problems = [d for d in check_node(node, text, path) if d.is_error]
     if problems:
         raise RuleError(problems)

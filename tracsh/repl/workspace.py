@@ -20,7 +20,7 @@ from tracsh.errors import UserError
 from tracsh.lang import printer
 from tracsh.lang.errors import Diagnostic, RuleError
 from tracsh.lang.format import format_source
-from tracsh.lang.loader import RuleSet, load_sources, read_source, rule_files
+from tracsh.lang.loader import RuleSet, load_sources, read_sources
 from tracsh.lang.parser import parse_file
 from tracsh.lang.scope import MISSING
 from tracsh.repl.entry import TYPED_PATH
@@ -78,15 +78,8 @@ class Workspace:
         missing = [str(p) for p in paths if not Path(p).exists()]
         if missing:
             raise UserError(f"no such file or directory: {', '.join(missing)}")
-        sources: dict[str, str] = {}
-        problems: list[Diagnostic] = []
-        for path in rule_files(paths):
-            text, problem = read_source(path)
-            if problem is not None:
-                problems.append(problem)
-            else:
-                sources[_shown_path(path)] = text or ""
-        sources, replaced = self._blank_typed(sources)
+        found, problems = read_sources(paths, _shown_path)
+        sources, replaced = self._blank_typed(dict(found))
         trial = load_sources([*sources.items(), *self._typed_source()])
         problems += trial.diagnostics
         if keep and (not sources or any(d.is_error for d in problems)):

@@ -32,6 +32,7 @@ from tracsh.inputs.items import (
     too_large,
 )
 from tracsh.runtime.processor import EventProcessor, RejectRow, Unprocessable
+from tracsh.runtime.runtime import unless_stopped
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ class LineFeed:
         cutter = LineCutter(MAX_EVENT_BYTES)
         try:
             while True:
-                chunk = await _next_or_stop(reader, stop)
+                chunk = await unless_stopped(reader.next, stop)
                 if chunk is None:
                     break
                 await self._feed(cutter.cut(chunk))
@@ -306,19 +307,3 @@ class LineFeed:
             await asyncio.wait([pending.future])
             self._settle(pending)
         self._pending.clear()
-
-
-async def _next_or_stop(reader: StreamReader, stop: asyncio.Event) -> bytes | None:
-    """The reader's next chunk, or None once ``stop`` is set."""
-    if stop.is_set():
-        return None
-    getting = asyncio.ensure_future(reader.next())
-    stopping = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait(
-        {getting, stopping}, return_when=asyncio.FIRST_COMPLETED
-    )
-    if getting in done:
-        stopping.cancel()
-        return getting.result()
-    getting.cancel()
-    return None

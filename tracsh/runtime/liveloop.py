@@ -37,11 +37,12 @@ from tracsh.engine.pipeline import event_clock, wall_clock
 from tracsh.errors import UserError, failed_at
 from tracsh.runtime.background import add_outbox_worker, add_scheduler
 from tracsh.runtime.explains import ExplainCapture
+from tracsh.runtime.logs import extra_fields
 from tracsh.runtime.reload import RuleWatcher
 from tracsh.runtime.replay import PacedReplay
 from tracsh.runtime.reports import Reporter
 from tracsh.runtime.rulesource import RuleSource
-from tracsh.runtime.runtime import Runtime, RuntimeSettings
+from tracsh.runtime.runtime import Runtime, RuntimeSettings, unless_stopped
 from tracsh.runtime.wire import LoopPlan, decode
 
 log = logging.getLogger(__name__)
@@ -130,14 +131,6 @@ class ReportedLogs(logging.Handler):
             self.handleError(record)
 
 
-_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-    "message",
-    "asctime",
-    "color_message",
-    "taskName",
-}
-
-
 class PanelFormat(logging.Formatter):
     """``12:00:01 INFO tracsh.runtime.runtime: started db=… revision=…``."""
 
@@ -147,11 +140,7 @@ class PanelFormat(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record's line, its extra fields after it."""
         line = super().format(record)
-        extras = [
-            f"{name}={value}"
-            for name, value in record.__dict__.items()
-            if name not in _STANDARD and not name.startswith("_")
-        ]
+        extras = [f"{name}={value}" for name, value in extra_fields(record).items()]
         return " ".join([line, *extras])
 
 
@@ -371,7 +360,7 @@ class CommandInput:
         )
         try:
             while not stop.is_set():
-                line = await _line_or_stop(reader, stop)
+                line = await unless_stopped(reader.readline, stop)
                 if not line:
                     break
                 self._serve(line, stop)
@@ -413,20 +402,6 @@ async def _logged(work: Any, name: str) -> None:
         raise
     except Exception:
         log.exception("the %s command failed", name)
-
-
-async def _line_or_stop(reader: asyncio.StreamReader, stop: asyncio.Event) -> bytes:
-    """The next line of ``reader``; b"" at its end or once ``stop`` is set."""
-    reading = asyncio.ensure_future(reader.readline())
-    stopping = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait(
-        {reading, stopping}, return_when=asyncio.FIRST_COMPLETED
-    )
-    if reading in done:
-        stopping.cancel()
-        return reading.result()
-    reading.cancel()
-    return b""
 
 
 def _address(text: str) -> tuple[str, int]:

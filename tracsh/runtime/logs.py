@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 
 LEVELS = ("debug", "info", "warning", "error")
 """What ``--log-level`` accepts."""
@@ -47,6 +47,15 @@ def current_request_id() -> str | None:
     return _REQUEST_ID.get()
 
 
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields given with ``extra={...}`` when ``record`` was logged."""
+    return {
+        name: value
+        for name, value in record.__dict__.items()
+        if name not in _STANDARD and not name.startswith("_")
+    }
+
+
 class JsonLines(logging.Formatter):
     """Formats a record as one JSON object: time, level, logger, message, extras."""
 
@@ -60,9 +69,7 @@ class JsonLines(logging.Formatter):
         request_id = _REQUEST_ID.get()
         if request_id is not None:
             line["request_id"] = request_id
-        for name, value in record.__dict__.items():
-            if name not in _STANDARD and not name.startswith("_"):
-                line[name] = value
+        line.update(extra_fields(record))
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -306,6 +306,27 @@ async def _until(
 
 
 async def _idle() -> None:
+    return None
+
+
+async def unless_stopped(
+    work: Callable[[], Awaitable[T]], stop: asyncio.Event
+) -> T | None:
+    """What ``work()`` gives, or None when ``stop`` is set first (work is cancelled).
+
+    For tasks that wait on something besides ``stop``: the next chunk or line.
+    """
+    if stop.is_set():
+        return None
+    working = asyncio.ensure_future(work())
+    stopping = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait(
+        {working, stopping}, return_when=asyncio.FIRST_COMPLETED
+    )
+    if working in done:
+        stopping.cancel()
+        return working.result()
+    working.cancel()
     return None
 
 

@@ -5,6 +5,9 @@ the read in a thread worker and posts a Loaded message back; the screen then
 updates its widgets on the app's thread in ``show_<what>``. A user's mistake in
 a load (a bad search, a database that cannot be read) becomes a notice; any
 other exception fails the worker, and the app shows it in an error panel.
+
+:class:`TableScreen` is the layout the rules, outbox, segments and journeys
+screens share: a table on the left, the row under its cursor on the right.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Log, Static
+from textual.widgets import DataTable, Header, Log, Static
 from textual.worker import get_current_worker
 
 from tracsh.errors import UserError
@@ -60,6 +64,11 @@ class ConsoleScreen(Screen):
         self.show_status(self.app.status_text())
         self.sync_log()
         self.refresh_data()
+
+    def tick(self) -> None:
+        """Refresh on a screen's timer, while it is the one shown."""
+        if self.is_current:
+            self.refresh_data()
 
     # Hooks the app calls on the current screen.
 
@@ -126,3 +135,83 @@ class ConsoleScreen(Screen):
     def load_failed(self, what: str, error: str) -> None:
         """Say why a read failed (screens with a message line override this)."""
         self.notify(error, title=what, severity="error")
+
+
+class TableScreen(ConsoleScreen):
+    """A screen of rows on the left and the row under the cursor on the right.
+
+    Subclasses name the widgets and the columns, say how often to read again,
+    and show the selected row in :meth:`show_selected`.
+    """
+
+    COLUMNS: ClassVar[tuple[str | tuple[str, str], ...]] = ()
+    """Column titles, or (title, column key) pairs."""
+    TABLE_ID: ClassVar[str] = "table"
+    """The id of the table."""
+    PANE_ID: ClassVar[str] = "pane"
+    """The id of the scrolling pane on the right."""
+    DETAIL_ID: ClassVar[str] = "detail"
+    """The id of the Static in the pane that shows the selected row."""
+    DETAIL_TEXT: ClassVar[str] = ""
+    """What the pane says until a row is shown."""
+    POLLS: ClassVar[int | None] = 2
+    """Read again every this many ``[console] refresh`` periods; None: on resume."""
+
+    DEFAULT_CSS = """
+    TableScreen DataTable { width: 3fr; }
+    TableScreen .detail-pane {
+        width: 2fr; border-left: solid $primary 40%; padding: 0 1;
+    }
+    """
+
+    def compose_body(self) -> ComposeResult:
+        """The table, and the selected row in a pane on its right."""
+        with Horizontal():
+            yield DataTable(cursor_type="row", zebra_stripes=True, id=self.TABLE_ID)
+            with VerticalScroll(id=self.PANE_ID, classes="detail-pane"):
+                yield Static(self.DETAIL_TEXT, id=self.DETAIL_ID)
+
+    def on_mount(self) -> None:
+        """Columns once, focus on the table, and a refresh timer."""
+        super().on_mount()
+        table = self.query_one(DataTable)
+        for column in self.COLUMNS:
+            title, key = column if isinstance(column, tuple) else (column, None)
+            table.add_column(title, key=key)
+        table.focus()
+        if self.POLLS is not None:
+            self.set_interval(self.app.plan.poll * self.POLLS, self.tick)
+
+    def action_refresh(self) -> None:
+        """Read again now."""
+        self.refresh_data()
+
+    @property
+    def detail(self) -> Static:
+        """The Static in the pane on the right."""
+        return self.query_one(f"#{self.DETAIL_ID}", Static)
+
+    def current_key(self) -> str | None:
+        """The row key under the cursor; None when the table is empty."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return key.value
+
+    def fill(self, rows: list[tuple[str, list]]) -> None:
+        """Replace the rows, given as (key, cells), keeping the cursor on its row."""
+        table = self.query_one(DataTable)
+        current = self.current_key()
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if current is not None and current in {key for key, _ in rows}:
+            table.move_cursor(row=table.get_row_index(current))
+
+    def show_selected(self) -> None:
+        """Show the row under the cursor in the pane."""
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Follow the cursor."""
+        self.show_selected()

@@ -61,11 +61,6 @@ class DashboardScreen(ConsoleScreen):
         super().on_mount()
         self.set_interval(self.app.plan.poll, self.tick)
 
-    def tick(self) -> None:
-        """Refresh while this screen is the one shown."""
-        if self.is_current:
-            self.refresh_data()
-
     def refresh_data(self) -> None:
         """Read totals, rule statistics and segment sizes in a thread."""
         self.show_rate()

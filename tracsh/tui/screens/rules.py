@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Static
 
 from tracsh.tui.keys import bindings
-from tracsh.tui.screens.base import ConsoleScreen
+from tracsh.tui.screens.base import TableScreen
 from tracsh.tui.widgets.details import mean_micros, rule_detail, shown_path
-
-COLUMNS = (
-    ("rule", "id"),
-    ("file:line", "place"),
-    ("prio", "priority"),
-    ("evals", "evaluations"),
-    ("matches", "matches"),
-    ("errors", "errors"),
-    ("warnings", "type_warnings"),
-    ("mean µs", "mean"),
-)
-"""Column titles and the row field each sorts by."""
 
 NUMERIC = {"priority", "evaluations", "matches", "errors", "type_warnings", "mean"}
 
@@ -48,46 +33,33 @@ def rule_rows(ruleset, stats: dict[str, dict]) -> list[dict]:
     return rows
 
 
-class RulesScreen(ConsoleScreen):
+class RulesScreen(TableScreen):
     """The loaded rules with what each has done so far."""
 
     AREA = "rules"
     BINDINGS = bindings("rules")
     """Sort, reverse, edit, refresh."""
 
-    DEFAULT_CSS = """
-    RulesScreen DataTable { width: 3fr; }
-    RulesScreen #rule-pane {
-        width: 2fr; border-left: solid $primary 40%; padding: 0 1;
-    }
-    """
+    COLUMNS = (
+        ("rule", "id"),
+        ("file:line", "place"),
+        ("prio", "priority"),
+        ("evals", "evaluations"),
+        ("matches", "matches"),
+        ("errors", "errors"),
+        ("warnings", "type_warnings"),
+        ("mean µs", "mean"),
+    )
+    """Column titles and the row field each sorts by."""
+    TABLE_ID = "rules"
+    PANE_ID = "rule-pane"
+    DETAIL_ID = "rule-detail"
 
     def __init__(self) -> None:
         super().__init__()
         self.sort_key = "order"
         self.descending = False
         self.stats: dict[str, dict] = {}
-
-    def compose_body(self) -> ComposeResult:
-        """The table and the selected rule."""
-        with Horizontal():
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="rules")
-            with VerticalScroll(id="rule-pane"):
-                yield Static(id="rule-detail")
-
-    def on_mount(self) -> None:
-        """Columns once; rows on every refresh."""
-        super().on_mount()
-        table = self.query_one(DataTable)
-        for title, key in COLUMNS:
-            table.add_column(title, key=key)
-        table.focus()
-        self.set_interval(self.app.plan.poll * 2, self.tick)
-
-    def tick(self) -> None:
-        """Refresh while shown."""
-        if self.is_current:
-            self.refresh_data()
 
     def refresh_data(self) -> None:
         """Read the statistics in a thread."""
@@ -100,22 +72,16 @@ class RulesScreen(ConsoleScreen):
     def show_stats(self, stats: dict[str, dict]) -> None:
         """Fill the table, keeping the cursor on the same rule."""
         self.stats = stats
-        table = self.query_one(DataTable)
-        current = self.current_id()
         rows = rule_rows(self.app.ruleset, stats)
         key = self.sort_key
         rows.sort(key=lambda row: row[key], reverse=self.descending)
-        table.clear()
-        for row in rows:
-            table.add_row(*self._cells(row), key=row["id"])
-        if current is not None and current in {row["id"] for row in rows}:
-            table.move_cursor(row=table.get_row_index(current))
-        self.show_rule()
+        self.fill([(row["id"], self._cells(row)) for row in rows])
+        self.show_selected()
 
     def _cells(self, row: dict) -> list:
         style = "dim" if row["disabled"] else ""
         cells = [Text(row["id"], style=style), Text(row["place"], style="dim")]
-        for _, key in COLUMNS[2:]:
+        for _, key in self.COLUMNS[2:]:
             value = row[key]
             text = f"{value:.1f}" if key == "mean" else f"{value:,}"
             bad = key == "errors" and value
@@ -124,32 +90,19 @@ class RulesScreen(ConsoleScreen):
             )
         return cells
 
-    def current_id(self) -> str | None:
-        """The rule id under the cursor."""
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return key.value
-
-    def show_rule(self) -> None:
+    def show_selected(self) -> None:
         """Show the rule under the cursor on the right."""
-        rule_id = self.current_id()
-        target = self.query_one("#rule-detail", Static)
+        rule_id, target = self.current_key(), self.detail
         if rule_id is None:
             target.update("no rules loaded")
             return
         target.update(rule_detail(self.app.ruleset, rule_id, self.stats.get(rule_id)))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Follow the cursor."""
-        self.show_rule()
-
     # Actions.
 
     def action_sort(self) -> None:
         """Sort by the next column (run order after the last)."""
-        keys = [key for _, key in COLUMNS] + ["order"]
+        keys = [key for _, key in self.COLUMNS] + ["order"]
         self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
         self.descending = self.sort_key in NUMERIC
         self.notify(f"sorted by {self.sort_key.replace('_', ' ')}", timeout=2)
@@ -160,13 +113,9 @@ class RulesScreen(ConsoleScreen):
         self.descending = not self.descending
         self.show_stats(self.stats)
 
-    def action_refresh(self) -> None:
-        """Read the statistics again now."""
-        self.refresh_data()
-
     async def action_edit(self) -> None:
         """Open the selected rule's file in the editor, at its line."""
-        rule = self.app.ruleset.rule(self.current_id() or "")
+        rule = self.app.ruleset.rule(self.current_key() or "")
         if rule is None:
             self.notify("no rule selected", severity="warning")
             return
