@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 
+import httpx
 import pytest
 from console_harness import (
     SIZE,
@@ -138,16 +139,28 @@ async def test_search_by_email_and_by_id_prefix(shop):
 
 async def test_a_saved_rule_runs_on_the_next_events(shop):
     rule = 'when event.type == "page-view" then add segment "saw a page"\n'
-    app = console(shop, replay=replay_file(shop, 300), speed=100)
+    app = console(shop, listen="127.0.0.1:0")
     async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.listening is not None, seconds=20)
         await settle(pilot)
         await pilot.press("4", "down", "enter")
         app.screen.editor.insert(rule, (0, 0))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.ruleset.rule("consent:1") is not None)
-        await replay_done(pilot)
+        # The engine process says when it runs the new rules; events sent after
+        # that must meet them.
+        await until(pilot, lambda: any("rules reloaded" in n for n in notices(app)))
+        payload = {
+            "source": {"id": "web-shop"},
+            "profile": {"id": "p-after-save"},
+            "events": [{"id": "after-save", "type": "page-view"}],
+        }
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(f"{app.listening}/track", json=payload)
+        assert answer.status_code == 200, answer.text
+        await until(pilot, lambda: "after-save" in app.seen_by_id)
     with Store.open(shop / "tracsh.db", readonly=True) as store:
-        assert store.segment_sizes().get("saw a page", 0) > 0
+        assert "saw a page" in store.get_profile("p-after-save")["segments"]
 
 
 async def test_a_saved_rule_file_with_errors_leaves_the_old_rules_running(shop):
