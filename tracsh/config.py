@@ -237,12 +237,6 @@ def _fields(value: Any, root: Path | None) -> dict[str, str]:
     return dict(value)
 
 
-def _count(value: Any, root: Path | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError()
-    return value
-
-
 def choice(*values: str, fold: bool = False) -> Kind:
     """A kind that accepts one of ``values`` (case-insensitively when ``fold``)."""
     listed = ", ".join(f'"{value}"' for value in values)
@@ -283,7 +277,6 @@ FIELDS = Kind(
     'a table of JSON paths like {company = "data.company.name"}',
     _fields,
 )
-COUNT = Kind("count", "a whole number of 1 or more", _count)
 METHOD = choice("GET", "POST", "PUT", "PATCH", "DELETE", fold=True)
 
 REQUIRED: Any = object()
