@@ -1,4 +1,4 @@
-"""The Lark Transformer that turns parse trees into the nodes of nodes.py.
+"""The Lark Transformer that turns parse trees into the nodes of tracsh.lang.nodes.
 
 Mistakes that the grammar cannot see (an unknown root, a condition where a
 value belongs, an option given twice) are collected as diagnostics on the
