@@ -1,9 +1,9 @@
 """The SQL back end against the semantic tables, and what only SQL has.
 
-Every row of test_semantics.py runs through SQLite too and must give the same
-truth (SQL does not count type warnings). Further tables pin down how tests are
-written (natively or through ``tracsh_test``), what is refused and why, and that
-an equality test can use an expression index.
+Every row of test_semantics.py and test_semantics_assumed.py runs through SQLite
+too and must give the same truth (SQL does not count type warnings). Further
+tables pin down how tests are written (natively or through ``tracsh_test``), what
+is refused and why, and that an equality test can use an expression index.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 from sql_worlds import Worlds
-from test_semantics import ASSUMED_ROWS, SPEC_ROWS, Case
+from test_semantics import SPEC_ROWS, Case
+from test_semantics_assumed import ASSUMED_ROWS
 
 from tracsh.errors import UserError
 from tracsh.lang.loader import load_condition

@@ -1,4 +1,4 @@
-"""The Lark Transformer that turns parse trees into the nodes of nodes.py.
+"""The Lark Transformer that turns parse trees into the nodes of tracsh.lang.nodes.
 
 Mistakes that the grammar cannot see (an unknown root, a condition where a
 value belongs, an option given twice) are collected as diagnostics on the
@@ -8,13 +8,13 @@ transformer rather than raised, so one parse reports all of them.
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Transformer, v_args
 
 from tracsh.lang import nodes as n
 from tracsh.lang.errors import Diagnostic, diagnostic_at
+from tracsh.lang.tokens import _between, _name, _path_part, span_of, unescape
 from tracsh.lang.values import INT_LIMIT
 
 CONDITION_TYPES = (
@@ -32,44 +32,6 @@ UNIT_NAMES = {
 
 DAYS_PER_YEAR = 365
 """A year in a duration is 365 days; nodes know no unit longer than a week."""
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|.)", re.S)
-
-
-def unescape(token: str) -> str:
-    """The text of a quoted string token, its backslash escapes applied.
-
-    An escape the language does not know (``\\d`` in a regular expression) keeps
-    its backslash, so patterns can be written without doubling every one.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        code = match.group(1)
-        if code in _ESCAPES:
-            return _ESCAPES[code]
-        if code[0] in "uUx" and len(code) > 1:
-            return chr(int(code[1:], 16))
-        return "\\" + code
-
-    return _ESCAPE.sub(replace, token[1:-1])
-
-
-def span_of(item: Any) -> n.Span:
-    """The span of a Lark token, a Lark meta, or a node."""
-    if isinstance(item, Token):
-        return n.Span(item.line, item.column, item.end_line, item.end_column)
-    if hasattr(item, "span"):
-        return item.span
-    if getattr(item, "empty", True):
-        return n.NOSPAN
-    return n.Span(item.line, item.column, item.end_line, item.end_column)
-
-
-def _between(first: Any, last: Any) -> n.Span:
-    """A span from the start of ``first`` to the end of ``last``."""
-    a, b = span_of(first), span_of(last)
-    return n.Span(a.line, a.column, b.end_line, b.end_column)
 
 
 def _flat(kind: type, items: list[Any]) -> tuple[Any, ...]:
@@ -624,18 +586,3 @@ class ToNodes(Transformer):
             )
         keys = tuple(_path_part(p) for p in parts)
         return n.Path(str(root), keys, span=span_of(meta))
-
-
-def _name(token: Token | None) -> str | None:
-    """The text of an optional quoted name, or None when it was left out."""
-    return None if token is None else unescape(token)
-
-
-def _path_part(token: Token) -> str | int:
-    """One key of a path: a name, a quoted key, or a list index."""
-    if token.type == "STRING":
-        return unescape(token)
-    if token.type == "INT":
-        # An index past any list a document can hold is simply never found.
-        return int(token) if len(token) <= 18 else 10**18
-    return str(token)
