@@ -15,6 +15,7 @@ from tracsh.engine.pipeline import Engine
 from tracsh.engine.rulebook import build_rulebook
 from tracsh.lang.loader import load_sources
 from tracsh.repl.completer import RuleCompleter, completions
+from tracsh.repl.cursor import cursor
 from tracsh.repl.entry import read
 from tracsh.repl.keys import indent_after
 from tracsh.repl.lexer import RuleLexer, classes
@@ -262,6 +263,74 @@ def test_template_segment_rule_and_webhook_names(workspace):
     assert offered(workspace, 'when true then call webhook "') == ['crm"']
 
 
+CURSORS = [
+    # (text before the cursor, kind, what is typed of the string or number)
+    ('when event.type == "pa', "string", "pa"),
+    ("when event.type == 'it\\'s", "string", "it\\'s"),
+    ('when event.type == "a#b', "string", "a#b"),
+    ('when event.type == "a" # "b', "comment", ""),
+    ('# when event.type == "', "comment", ""),
+    ('when event.type == "a\nthen ', "code", ""),
+    ("when now - 7", "number", "7"),
+    ("when now - 7.5", "number", "7.5"),
+    ("when profile.x2", "code", ""),
+    ("when x", "code", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "typed"), CURSORS)
+def test_the_lexical_context_at_the_cursor(text, kind, typed):
+    at = cursor(text)
+    assert (at.kind, at.typed) == (kind, typed)
+
+
+OFFERED_BY_CONTEXT = [
+    # Inside a string compared with a field: the texts stored there.
+    ('when event.type == "', ['purchase"']),
+    ("when event.type != 'p", ["purchase'"]),
+    ('when event.type in ["x", "', ['purchase"']),
+    ('when event.properties["order id"] starts with "', ['A"']),
+    ('when count("', ['purchase"']),
+    ('test "t"\n  event "', ['purchase"']),
+    ('rule "r"\n  source "', ['web"']),
+    ('when event.type == "x', []),
+    # Any other string, a comment, a number: nothing, or only what fits.
+    ('when lower(event.type) == "', []),
+    ('when "', []),
+    ('when true then log "', []),
+    ('when event.type == "x" # why ', []),
+    ("# event.", []),
+    ("when profile.visits > 3", []),
+    ("when event.properties.total > 1.5", []),
+    ('when count("purchase" within 30',
+     [" seconds", " minutes", " hours", " days", " weeks", " years"]),
+    ('when count("purchase" within 1 d', ["day"]),
+    ("when event.time > now - 2 w", ["weeks"]),
+    ('.event {"type":\n  "', []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "names"), OFFERED_BY_CONTEXT)
+def test_completion_offers_only_what_fits_where_the_cursor_is(workspace, text, names):
+    assert offered(workspace, text) == names
+
+
+def test_stored_values_are_offered_escaped_for_their_quote(tmp_path):
+    db = tmp_path / "tracsh.db"
+    with Store.open(db) as store, store.transaction():
+        motto = 'say "hi" \\ bye'
+        store.put_profile({"id": "p", "traits": {"motto": motto, "bad": "a\nb"}})
+    space = Workspace(load_config(None), db)
+    try:
+        found = completions(RuleCompleter(space), 'profile.traits.motto == "')
+        assert [c.text for c in found] == ['say \\"hi\\" \\\\ bye"']
+        assert [c.display_text for c in found] == [motto]
+        assert offered(space, "profile.traits.motto == 's") == ['say "hi" \\\\ bye\'']
+        assert offered(space, 'profile.traits.bad == "') == []
+    finally:
+        space.close()
+
+
 def test_commands_and_their_arguments(workspace):
     assert ".fire" in offered(workspace, ".f")
     assert offered(workspace, ".show v") == ["vip"]
@@ -291,3 +360,4 @@ def test_completion_offers_nothing_from_a_file_that_is_no_database(tmp_path):
     assert offered(space, ".profile p") == []
     assert space.store_failed
     assert "profile.segments" in offered(space, "profile.seg")
+    assert offered(space, 'event.type == "') == []

@@ -3,7 +3,7 @@
 ``tracsh`` runs with no arguments in a project made in tmp_path; pexpect types
 and reads the screen. Every command runs at least once, a multi-line rule with
 a mistake is fixed in place before it is accepted, and Tab completes a field
-path learned from the database.
+path and a stored value learned from the database.
 """
 
 from __future__ import annotations
@@ -153,6 +153,15 @@ def test_tab_completes_a_stored_field_path(repl):
     repl.send(" > 100\r")
     repl.expect_exact(LEFT)
     repl.expect_exact("event.properties.total > 100")
+    repl.expect_exact(PROMPT)
+
+
+def test_tab_inside_a_string_offers_the_texts_stored_there(repl):
+    # Not keywords and actions inside the string: the event types stored.
+    repl.send('event.type == "\t')
+    repl.send("\r")
+    repl.expect_exact(LEFT)
+    repl.expect_exact('"page-view" == "purchase"')
     repl.expect_exact(PROMPT)
 
 
