@@ -28,7 +28,7 @@ from tracsh.lang.errors import RuleError
 from tracsh.repl import script
 from tracsh.repl.commands import Quit
 from tracsh.repl.completer import RuleCompleter
-from tracsh.repl.keys import key_bindings
+from tracsh.repl.keys import keep_in_place, key_bindings
 from tracsh.repl.lexer import RuleLexer
 from tracsh.repl.running import respond
 from tracsh.repl.style import STYLE
@@ -116,6 +116,7 @@ def run_terminal(workspace: Workspace, debug: bool = False) -> int:
         style=STYLE,
         color_depth=ColorDepth.DEPTH_8_BIT,
     )
+    session.default_buffer.on_text_changed += keep_in_place
     _print(GREETING, False)
     while True:
         try:
