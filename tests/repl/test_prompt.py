@@ -417,6 +417,9 @@ def test_stored_values_are_offered_escaped_for_their_quote(tmp_path):
 def test_commands_and_their_arguments(workspace):
     assert ".fire" in offered(workspace, ".f")
     assert offered(workspace, ".show v") == ["vip"]
+    # .why traces rules only; .show shows any form.
+    assert offered(workspace, ".why ") == ["vip"]
+    assert offered(workspace, ".show ") == ["vip", "big"]
     assert offered(workspace, ".profile p") == ["p1"]
     assert offered(workspace, ".event e")[:1] == ["e2"]
 

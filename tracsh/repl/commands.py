@@ -43,7 +43,8 @@ class ReplCommand:
     help: str
     run: Body
     complete: str = ""
-    """What its argument completes from: ``rules``, ``paths``, ``profiles``, …"""
+    """What its argument completes from: ``rules`` (ids), ``forms`` (rules,
+    segments, journeys and tests), ``paths``, ``profiles``, …"""
 
     def synopsis(self) -> str:
         """``.load [PATH…]``."""

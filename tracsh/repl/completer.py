@@ -149,8 +149,11 @@ class RuleCompleter(Completer):
         with ``prefix``, newest first)."""
         ruleset = self.workspace.ruleset()
         if source == "rules":
+            return [r.id for r in ruleset.rules]
+        if source == "forms":
             names = [r.id for r in ruleset.rules]
             names += [s.name for s in ruleset.segments]
+            names += [j.name for j in ruleset.journeys]
             names += [t.name for t in ruleset.tests]
             return names
         kinds = {"events": "event", "profiles": "profile", "sessions": "session"}
