@@ -92,6 +92,8 @@ EARLY = [
     ('rule "a"\n  when event.type == "x"\n  then\n    set profile.x = lowr(', (4, 21)),
     ("lowr(event.type) == (", (1, 1)),
     ('rule "a"\n  when event.type == "x" and', None),
+    # A keyword where a value was due: the value before it is missing.
+    ('rule "a"\n  when event.type ==\n  then', (3, 3)),
 ]  # fmt: skip
 
 

@@ -29,9 +29,9 @@ unknown  profile.visits > 1 — profile.visits is missing
 <stdin>:2:1: error: unknown command .nosuch; .help lists them
   .nosuch
   ^~~~~~~
-<stdin>:5:8: error: expected `then` after the condition, found `add`
+<stdin>:5:3: error: expected a value after `==`, found `then`
   then add segment "a"
-       ^~~
+  ^~~~
 """,
     ),
     # A condition over two lines; a condition given to a command.
