@@ -37,6 +37,14 @@ CASES = {
         'rule "a"\n  priority 1\n  priority 2\n  when true\n  then stop\nend\n'
     ),
     "not_a_list": 'when event.type in "abc" then stop\n',
+    "keyword_for_a_value": (
+        'rule "x"\n  when event.type ==\n  then add segment "a"\nend\n'
+    ),
+    "keyword_for_a_value_at_end": (
+        'rule "a"\n  when true\n  then\n    set profile.x =\nend\n'
+    ),
+    "keyword_for_a_value_in_a_line": "when profile.visits > 1 and then stop\n",
+    "keyword_for_a_value_parsed": "when true then set profile.x = 1 +\n  and\n",
     "unknown_journey": 'when event.type == "x" then start journey "nope"\n',
     "unknown_segment_warning": 'when profile in segment "nobody" then stop\n',
     "bad_character": 'when event.type == "x" && true then stop\n',

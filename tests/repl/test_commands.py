@@ -366,9 +366,9 @@ DEEP = "[" * 100_000 + "]" * 100_000
     [
         (".test (", "'(' is not a regular expression"),
         (".test [", "'[' is not a regular expression"),
-        (".event @deep.json", "the event: nested more than 64 levels deep"),
-        (".profile @deep.json", "the profile: nested more than 64 levels deep"),
-        (".session @deep.json", "the session: nested more than 64 levels deep"),
+        (".event @deep.json", "the event in deep.json: nested more than 64"),
+        (".profile @deep.json", "the profile in deep.json: nested more"),
+        (".session @deep.json", "the session in deep.json: nested more"),
         ('.event {"type": "x", "a": ' + "[" * 900 + "]" * 900 + "}",
          "nested more than 64 levels deep"),
         (".event " + DEEP, "nested more than 64 levels deep"),
@@ -403,7 +403,7 @@ def test_a_file_that_is_no_database_is_an_error_not_the_end(tmp_path):
 
 
 def test_a_bug_is_one_line_and_a_traceback_only_with_debug(workspace, monkeypatch):
-    def broken(space, text):
+    def broken(*args):
         raise KeyError("boom")
 
     monkeypatch.setattr("tracsh.repl.app.respond", broken)
@@ -437,8 +437,8 @@ def test_a_piped_script_reports_each_mistake_once_and_fails(workspace):
     shown = "".join(out)
     assert status == 1
     assert shown.count("error:") == 4
-    assert "<input>:2:8: error: unknown function lowr()" in shown
+    assert "<stdin>:2:8: error: unknown function lowr()" in shown
     assert "unknown root" not in shown
-    assert "the 2 rules loaded before stay" in shown
-    assert "<condition>:1:6: error: unexpected `now`" in shown
+    assert "<stdin>:6:7: error: nothing was loaded from /etc/passwd; the 2" in shown
+    assert "<stdin>:7:6: error: unexpected `now`" in shown
     assert shown.rstrip().endswith("1 segments, 0 journeys, 1 tests")

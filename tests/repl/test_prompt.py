@@ -13,10 +13,12 @@ from prompt_toolkit.validation import ValidationError
 from tracsh.config import load_config
 from tracsh.engine.pipeline import Engine
 from tracsh.engine.rulebook import build_rulebook
+from tracsh.lang.format import format_source
 from tracsh.lang.loader import load_sources
 from tracsh.repl.completer import RuleCompleter, completions
+from tracsh.repl.cursor import cursor
 from tracsh.repl.entry import read
-from tracsh.repl.keys import indent_after
+from tracsh.repl.layout import indent_after, placed
 from tracsh.repl.lexer import RuleLexer, classes
 from tracsh.repl.validator import RuleValidator, short_message
 from tracsh.repl.workspace import Workspace
@@ -90,6 +92,8 @@ EARLY = [
     ('rule "a"\n  when event.type == "x"\n  then\n    set profile.x = lowr(', (4, 21)),
     ("lowr(event.type) == (", (1, 1)),
     ('rule "a"\n  when event.type == "x" and', None),
+    # A keyword where a value was due: the value before it is missing.
+    ('rule "a"\n  when event.type ==\n  then', (3, 3)),
 ]  # fmt: skip
 
 
@@ -182,10 +186,92 @@ def test_the_lexer_hands_prompt_toolkit_styled_lines():
 
 @pytest.mark.parametrize(
     ("text", "indent"),
-    [('rule "a"', "  "), ("  when x", "  "), ("  then", "    "), ("    stop", "    ")],
+    [
+        ('rule "a"', "  "),
+        ("  when x", "  "),
+        ("  then", "    "),
+        ("    stop", "    "),
+        ("when x", "  "),
+        ('rule "a"\n  when x\n    and y', "  "),
+        ('journey "j"\n  step "s" when x\n      or y', "    "),
+        ("    respond with {", "      "),
+    ],
 )
 def test_indentation_after_enter(text, indent):
     assert indent_after(text) == indent
+
+
+LAID_OUT = [
+    'rule "a"\npriority 2\nonce per profile every 7 days\nwhen event.type == "buy" '
+    'and profile.visits > 3 and profile.traits.tier == "gold" and profile.x exists '
+    'and true\nthen\nsend email "thanks"\nrespond with {"greeting": "hello there, '
+    'dear customer", "offer": "ten percent off", "code": "X"}\nstop\nend',
+    'when event.type == "buy" and profile.visits > 3 and profile.traits.tier == '
+    '"gold" and profile.x exists then send email "a"; stop',
+    'segment "s" when event.type == "buy" and profile.visits > 3 and '
+    'profile.traits.tier == "gold" and profile.x exists',
+    'journey "j"\nenter when event.type == "sign-up" and profile.visits > 3 and '
+    'profile.traits.tier == "gold" and profile.x exists\nexit when event.type == '
+    '"buy"\nstep "welcome"\nsend email "welcome"\nstep "nudge" after 2 days when '
+    'profile.visits < 2 and profile.traits.tier == "gold" and profile.x exists and '
+    'true\nsend email "nudge"\nexit journey "j"\nend',
+    'test "t"\nprofile {"visits": 4, "pii": {"email": "a@example.test"}, "traits": '
+    '{"tier": "gold", "points": 1200}}\nsession {"id": "s"}\nsource "web"\nevent '
+    '"buy"\nexpect send email "thanks"\nexpect profile.visits == 4\nend',
+]
+
+
+def typed(form: str) -> str:
+    """What the prompt holds after ``form`` is typed a key at a time, each line
+    without its indentation: Enter indents, and each key may move the line."""
+    text = ""
+    for number, line in enumerate(form.split("\n")):
+        if number:
+            text += "\n" + indent_after(text)
+        for char in line.strip():
+            text += char
+            moved = placed(text, len(text))
+            text = text if moved is None else moved[0]
+    return text
+
+
+@pytest.mark.parametrize("source", LAID_OUT)
+def test_typing_a_form_lays_it_out_as_fmt_does(source):
+    formatted = format_source(source).rstrip("\n")
+    assert typed(formatted) == formatted
+    assert formatted.count("\n") > 2
+
+
+PLACED = [
+    # (text with | at the cursor, the text and cursor after the move, or None)
+    ('rule "a"\n  when true\n  then\n    stop\n    end|',
+     'rule "a"\n  when true\n  then\n    stop\nend|'),
+    ('rule "a"\n  when x\n    and y\n    then|',
+     'rule "a"\n  when x\n    and y\n  then|'),
+    ('rule "a"\n  when x\n  and| y', 'rule "a"\n  when x\n    and| y'),
+    ('journey "j"\n  step "s"\n    stop\n    step| "t"',
+     'journey "j"\n  step "s"\n    stop\n  step| "t"'),
+    ('journey "j"\n  step "s"\n    exit| journey "j"', None),
+    ('journey "j"\n    exit when| x', 'journey "j"\n  exit when| x'),
+    ('test "t"\n  event "x"\n\tend|', 'test "t"\n  event "x"\nend|'),
+    ('rule "a"\n  when x\n  then\n    end|s', None),
+    ('rule "a"\n  when x\n  then\n    respond with {\n      "a": 1\n      }|',
+     'rule "a"\n  when x\n  then\n    respond with {\n      "a": 1\n    }|'),
+    ('.event {"type": "x",\n  }|', '.event {"type": "x",\n}|'),
+    ("profile.visits > 1\n    and| x", None),
+    ("end|", None),
+    ('rule "a"\n  when x\n  then\n    stop\nend|', None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "after"), PLACED)
+def test_a_line_moves_to_its_place_when_its_first_word_is_typed(text, after):
+    moved = placed(text.replace("|", ""), text.index("|"))
+    if after is None:
+        assert moved is None
+    else:
+        assert moved is not None
+        assert moved[0][: moved[1]] + "|" + moved[0][moved[1] :] == after
 
 
 # --- completion -----------------------------------------------------------------------
@@ -262,9 +348,80 @@ def test_template_segment_rule_and_webhook_names(workspace):
     assert offered(workspace, 'when true then call webhook "') == ['crm"']
 
 
+CURSORS = [
+    # (text before the cursor, kind, what is typed of the string or number)
+    ('when event.type == "pa', "string", "pa"),
+    ("when event.type == 'it\\'s", "string", "it\\'s"),
+    ('when event.type == "a#b', "string", "a#b"),
+    ('when event.type == "a" # "b', "comment", ""),
+    ('# when event.type == "', "comment", ""),
+    ('when event.type == "a\nthen ', "code", ""),
+    ("when now - 7", "number", "7"),
+    ("when now - 7.5", "number", "7.5"),
+    ("when profile.x2", "code", ""),
+    ("when x", "code", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "typed"), CURSORS)
+def test_the_lexical_context_at_the_cursor(text, kind, typed):
+    at = cursor(text)
+    assert (at.kind, at.typed) == (kind, typed)
+
+
+OFFERED_BY_CONTEXT = [
+    # Inside a string compared with a field: the texts stored there.
+    ('when event.type == "', ['purchase"']),
+    ("when event.type != 'p", ["purchase'"]),
+    ('when event.type in ["x", "', ['purchase"']),
+    ('when event.properties["order id"] starts with "', ['A"']),
+    ('when count("', ['purchase"']),
+    ('test "t"\n  event "', ['purchase"']),
+    ('rule "r"\n  source "', ['web"']),
+    ('when event.type == "x', []),
+    # Any other string, a comment, a number: nothing, or only what fits.
+    ('when lower(event.type) == "', []),
+    ('when "', []),
+    ('when true then log "', []),
+    ('when event.type == "x" # why ', []),
+    ("# event.", []),
+    ("when profile.visits > 3", []),
+    ("when event.properties.total > 1.5", []),
+    ('when count("purchase" within 30',
+     [" seconds", " minutes", " hours", " days", " weeks", " years"]),
+    ('when count("purchase" within 1 d', ["day"]),
+    ("when event.time > now - 2 w", ["weeks"]),
+    ('.event {"type":\n  "', []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "names"), OFFERED_BY_CONTEXT)
+def test_completion_offers_only_what_fits_where_the_cursor_is(workspace, text, names):
+    assert offered(workspace, text) == names
+
+
+def test_stored_values_are_offered_escaped_for_their_quote(tmp_path):
+    db = tmp_path / "tracsh.db"
+    with Store.open(db) as store, store.transaction():
+        motto = 'say "hi" \\ bye'
+        store.put_profile({"id": "p", "traits": {"motto": motto, "bad": "a\nb"}})
+    space = Workspace(load_config(None), db)
+    try:
+        found = completions(RuleCompleter(space), 'profile.traits.motto == "')
+        assert [c.text for c in found] == ['say \\"hi\\" \\\\ bye"']
+        assert [c.display_text for c in found] == [motto]
+        assert offered(space, "profile.traits.motto == 's") == ['say "hi" \\\\ bye\'']
+        assert offered(space, 'profile.traits.bad == "') == []
+    finally:
+        space.close()
+
+
 def test_commands_and_their_arguments(workspace):
     assert ".fire" in offered(workspace, ".f")
     assert offered(workspace, ".show v") == ["vip"]
+    # .why traces rules only; .show shows any form.
+    assert offered(workspace, ".why ") == ["vip"]
+    assert offered(workspace, ".show ") == ["vip", "big"]
     assert offered(workspace, ".profile p") == ["p1"]
     assert offered(workspace, ".event e")[:1] == ["e2"]
 
@@ -291,3 +448,4 @@ def test_completion_offers_nothing_from_a_file_that_is_no_database(tmp_path):
     assert offered(space, ".profile p") == []
     assert space.store_failed
     assert "profile.segments" in offered(space, "profile.seg")
+    assert offered(space, 'event.type == "') == []

@@ -2,8 +2,9 @@
 
 ``tracsh`` runs with no arguments in a project made in tmp_path; pexpect types
 and reads the screen. Every command runs at least once, a multi-line rule with
-a mistake is fixed in place before it is accepted, and Tab completes a field
-path learned from the database.
+a mistake is fixed in place before it is accepted, lines typed go where ``tracsh
+fmt`` puts them, and Tab completes a field path and a stored value learned from
+the database.
 """
 
 from __future__ import annotations
@@ -148,11 +149,37 @@ def test_a_multi_line_rule_with_a_mistake_fixed_in_place(repl):
     ask(repl, ".rules big", "big order")
 
 
+def test_then_and_end_go_where_fmt_puts_them_as_they_are_typed(repl):
+    # Typed as a person types after Enter's indentation: `and`, `then` and `end`
+    # move to their places; .show gives the rule as it was typed.
+    for line in ('rule "big"', 'when event.type == "purchase"', "and true", "then"):
+        repl.send(line + "\r")
+    repl.send("stop\rend\r")
+    repl.expect_exact(LEFT)
+    repl.expect_exact('added rule "big"')
+    repl.expect_exact(PROMPT)
+    repl.send(".show big\r")
+    repl.expect_exact(LEFT)
+    repl.expect(
+        r"\n  when event[^\n]*\n    and true\r*\n  then\r*\n    stop\r*\nend\r*\n"
+    )
+    repl.expect_exact(PROMPT)
+
+
 def test_tab_completes_a_stored_field_path(repl):
     repl.send("event.properties.to\t")
     repl.send(" > 100\r")
     repl.expect_exact(LEFT)
     repl.expect_exact("event.properties.total > 100")
+    repl.expect_exact(PROMPT)
+
+
+def test_tab_inside_a_string_offers_the_texts_stored_there(repl):
+    # Not keywords and actions inside the string: the event types stored.
+    repl.send('event.type == "\t')
+    repl.send("\r")
+    repl.expect_exact(LEFT)
+    repl.expect_exact('"page-view" == "purchase"')
     repl.expect_exact(PROMPT)
 
 

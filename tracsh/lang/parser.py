@@ -328,6 +328,9 @@ def syntax_error(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
     if glued is not None:
         span = n.Span(line, column + glued[1], line, column + glued[1] + 1)
         return diagnostic_at(path, text, span, glued[0])
+    taken = _keyword_taken_for_a_value(token, text)
+    if taken is not None:
+        return diagnostic_at(path, text, taken[0], taken[1], underline=True)
     message = _message(token, expected, text, line)
     underline = token.type not in ("_NL", "$END")
     span = n.Span(line, column, line, column + len(str(token.value)))
@@ -391,6 +394,29 @@ def _glued_message(
             if found is not None:
                 return f"put a space after `{phrase}`", found.end() - start
     return None
+
+
+_TAKEN_FOR_A_VALUE = re.compile(
+    r"(==|!=|<=|>=|<|>|(?<![=!<>])=|[-+*/%(\[,]|(?<![A-Za-z0-9_.])(?:and|or|not|when|in|"
+    r"contains|matches|between))(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*"
+    r"(then|when|end|and|or)[ \t]*(?:#[^\n]*)?\s*$"
+)
+"""A keyword written where a value was due, last before the fault: the lexer
+read it as a name (``event.type == then``), so the parser failed a word later."""
+
+
+def _keyword_taken_for_a_value(token: Token, text: str) -> tuple[n.Span, str] | None:
+    """The place and message for a condition cut short before a keyword, which
+    the parser took for a value, so that it failed a token later."""
+    end = len(text) if token.start_pos is None else token.start_pos
+    found = _TAKEN_FOR_A_VALUE.search(text, max(end - 2000, 0), end)
+    if found is None:
+        return None
+    start = found.start(2)
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    span = n.Span(line, column, line, column + len(found.group(2)))
+    return span, f"expected a value after `{found.group(1)}`, found `{found.group(2)}`"
 
 
 def _bad_character(err: UnexpectedCharacters, text: str, path: str) -> Diagnostic:

@@ -577,7 +577,10 @@ class ToNodes(Transformer):
 
     def path(self, meta, children):
         root, *parts = children
-        if root not in n.ROOTS:
+        if root in ("then", "when", "end", "and", "or") and not parts:
+            # A keyword the lexer read as a name: the value before it is missing.
+            self.error(root, f"expected a value here, found `{root}`", underline=True)
+        elif root not in n.ROOTS:
             self.error(
                 root,
                 f"unknown root `{root}`; a path starts with event, profile, "

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -25,10 +25,10 @@ from prompt_toolkit.shortcuts import print_formatted_text
 
 from tracsh.errors import UserError
 from tracsh.lang.errors import RuleError
+from tracsh.repl import script
 from tracsh.repl.commands import Quit
 from tracsh.repl.completer import RuleCompleter
-from tracsh.repl.entry import read
-from tracsh.repl.keys import key_bindings
+from tracsh.repl.keys import keep_in_place, key_bindings
 from tracsh.repl.lexer import RuleLexer
 from tracsh.repl.running import respond
 from tracsh.repl.style import STYLE
@@ -49,36 +49,51 @@ def history_path() -> Path:
     return Path(base) / "tracsh" / "history"
 
 
-def answer(workspace: Workspace, text: str, debug: bool = False) -> tuple[str, bool]:
+def answer(
+    workspace: Workspace, text: str, debug: bool = False, line: int | None = None
+) -> tuple[str, bool]:
     """What one complete input prints, and whether it failed. Raises Quit.
 
     No input ends the session: a mistake is one or two lines; anything else is
-    a bug in tracsh, said in a line (its traceback too with ``debug``).
+    a bug in tracsh, said in a line (its traceback too with ``debug``). With
+    ``line``, the input is a script's from that line on, and each error says
+    where in the script it is.
     """
     try:
-        return respond(workspace, text), False
+        return respond(workspace, text, line or 1), False
     except Quit:
         raise
     except RuleError as err:
-        return err.render(), True
-    except (UserError, StoreError) as err:
-        return f"error: {err}", True
-    except sqlite3.Error as err:
-        return f"error: the database {workspace.db} cannot be read: {err}", True
-    except RecursionError:
-        return "error: this input nests too deeply to follow; make it simpler", True
-    except OSError as err:
-        where = f" {err.filename}" if err.filename else ""
-        return f"error:{where} {err.strerror or err}", True
+        if line is None:
+            return err.render(), True
+        return script.rule_error(err, script.Input(text, line)), True
     except Exception as err:
-        log.debug("the REPL failed on %r", text, exc_info=True)
-        shown = traceback.format_exc().rstrip() + "\n" if debug else ""
-        where = "" if debug else " (--debug shows where)"
-        return (
-            f"{shown}error: tracsh failed on this input ({type(err).__name__}: "
-            f"{err}); that is a bug in tracsh{where}; the session goes on",
-            True,
-        )
+        prelude, message = _problem(workspace, text, err, debug)
+        if line is None:
+            return f"{prelude}error: {message}", True
+        return prelude + script.error(script.Input(text, line), message, err), True
+
+
+def _problem(
+    workspace: Workspace, text: str, err: Exception, debug: bool
+) -> tuple[str, str]:
+    """What went wrong, in words: anything to show first, and the message."""
+    if isinstance(err, (UserError, StoreError)):
+        return "", str(err)
+    if isinstance(err, sqlite3.Error):
+        return "", f"the database {workspace.db} cannot be read: {err}"
+    if isinstance(err, RecursionError):
+        return "", "this input nests too deeply to follow; make it simpler"
+    if isinstance(err, OSError):
+        where = f"{err.filename} " if err.filename else ""
+        return "", f"{where}{err.strerror or err}"
+    log.debug("the REPL failed on %r", text, exc_info=True)
+    shown = traceback.format_exc().rstrip() + "\n" if debug else ""
+    where = "" if debug else " (--debug shows where)"
+    return shown, (
+        f"tracsh failed on this input ({type(err).__name__}: {err}); that is a bug "
+        f"in tracsh{where}; the session goes on"
+    )
 
 
 def run_terminal(workspace: Workspace, debug: bool = False) -> int:
@@ -101,6 +116,7 @@ def run_terminal(workspace: Workspace, debug: bool = False) -> int:
         style=STYLE,
         color_depth=ColorDepth.DEPTH_8_BIT,
     )
+    session.default_buffer.on_text_changed += keep_in_place
     _print(GREETING, False)
     while True:
         try:
@@ -147,48 +163,22 @@ def _styled(line: str, failed: bool) -> list[tuple[str, str]]:
     return [("", line)]
 
 
-def inputs(stream: TextIO) -> Iterator[str]:
-    """Complete inputs from a stream: lines gathered until each one is complete.
-
-    A rule, journey or test with a mistake is read on to its ``end``, so the
-    mistake is reported once for the whole form and the lines after it are not
-    taken for inputs of their own.
-    """
-    pending: list[str] = []
-    to_end = False
-    for line in stream:
-        pending.append(line.rstrip("\n"))
-        if to_end and line.strip() != "end":
-            continue
-        text = "\n".join(pending)
-        entry = read(text)
-        if not to_end and _needs_end(text, entry) and line.strip() != "end":
-            to_end = True
-            continue
-        if entry.complete or to_end or not text.strip():
-            pending, to_end = [], False
-            yield text
-    if any(part.strip() for part in pending):
-        yield "\n".join(pending)
-
-
-def _needs_end(text: str, entry) -> bool:
-    """A block form (rule, journey, test) cut short by a mistake."""
-    first = text.split(None, 1)[0] if text.strip() else ""
-    return entry.error is not None and first in ("rule", "journey", "test")
-
-
 def run_plain(
     workspace: Workspace,
     stream: TextIO,
     write: Callable[[str], object],
     debug: bool = False,
 ) -> int:
-    """Inputs from a pipe, answers to ``write``; exit status 1 if any input failed."""
+    """Inputs from a pipe, answers to ``write``; exit status 1 if any input failed.
+
+    The input is a script: typed forms load under its name at their own lines,
+    and every error says where in it it is.
+    """
     status = 0
-    for text in inputs(stream):
+    workspace.script = script.SCRIPT
+    for source in script.inputs(stream):
         try:
-            shown, failed = answer(workspace, text, debug)
+            shown, failed = answer(workspace, source.text, debug, source.line)
         except Quit:
             break
         if shown:

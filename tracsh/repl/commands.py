@@ -22,6 +22,18 @@ class Quit(Exception):
     """Raised by ``.quit`` to end the session."""
 
 
+class ArgumentError(UserError):
+    """A mistake at a place in a command's argument (a typed JSON document's).
+
+    The message says the place in words, for the prompt; a script shows the
+    ``reason`` at that ``line`` and ``column`` of the argument instead.
+    """
+
+    def __init__(self, message: str, reason: str, line: int, column: int) -> None:
+        self.reason, self.line, self.column = reason, line, column
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
 class ReplCommand:
     """One REPL command: ``.name usage`` and what it does."""
@@ -31,7 +43,8 @@ class ReplCommand:
     help: str
     run: Body
     complete: str = ""
-    """What its argument completes from: ``rules``, ``paths``, ``profiles``, …"""
+    """What its argument completes from: ``rules`` (ids), ``forms`` (rules,
+    segments, journeys and tests), ``paths``, ``profiles``, …"""
 
     def synopsis(self) -> str:
         """``.load [PATH…]``."""

@@ -1,11 +1,14 @@
 """Tab completion at the REPL prompt.
 
-What completes depends on where the cursor is: command names after a dot;
-rule ids, paths or stored ids after a command; inside a quoted name after
-``send email``, ``segment`` or ``rule``, the templates, segments or rule ids;
-after ``event.``, ``profile.`` or ``session.``, the field paths stored
-documents actually have, most frequent first; elsewhere the grammar's
-keywords, the actions and the functions.
+What completes depends on where the cursor is (cursor.py says): command names
+after a dot; rule ids, paths or stored ids after a command; inside a string,
+the templates, segments or rule ids after ``send email``, ``segment`` or
+``rule``, the text values stored documents hold at a field the string is
+compared with, the stored event types after ``count(`` or a test's ``event``,
+and nothing in any other string; after ``event.``, ``profile.`` or ``session.``,
+the field paths stored documents actually have, most frequent first; after a
+number where a duration fits, its units; nothing in a comment; elsewhere the
+grammar's keywords, the actions and the functions.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from tracsh.lang.functions import FUNCTIONS
 from tracsh.lang.nodes import ROOTS
 from tracsh.lang.parser import ACTION_WORDS
 from tracsh.repl.commands import commands, split
+from tracsh.repl.cursor import Cursor, cursor
 from tracsh.repl.lexer import keywords
 from tracsh.repl.workspace import Workspace
 from tracsh.store.errors import StoreError
-from tracsh.store.fields import field_paths, recent_ids
+from tracsh.store.fields import field_paths, field_values, recent_ids
 
 ACTION_PHRASES = (
     "send email", "send sms", "send push", "show message", "show widget",
@@ -55,10 +59,29 @@ PROFILE_FIELDS = (
 """Fields every profile, event and session has, offered before any are stored."""
 
 _PATH = re.compile(r"(?:event|profile|session|source)(?:\.[A-Za-z0-9_]*|\[[^\]]*\]?)*$")
-_QUOTED = re.compile(
-    r"(send\s+(?:email|sms|push)|show\s+message|segment|journey|rule|show\s+widget|"
-    r"call\s+webhook)\s+\"([^\"]*)$"
+_NAMED = re.compile(
+    r"(?<![A-Za-z0-9_])(send\s+(?:email|sms|push)|show\s+message|segment|journey|"
+    r"rule|show\s+widget|call\s+webhook)\s+$"
 )
+"""Before a string that names a template, segment, journey, rule or webhook."""
+_STRING = r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
+_COMPARED = re.compile(
+    r"(?<![A-Za-z0-9_.])(?P<path>(?:event|profile|session)"
+    r"(?:\.[A-Za-z_][A-Za-z0-9_]*|\[(?:\d+|\"(?:[^\"\\]|\\.)*\")\])+)\s*"
+    r"(?:==|!=|<=|>=|<|>|(?:contains|starts\s+with|ends\s+with)\s|"
+    rf"(?:not\s+)?in\s*\[(?:\s*{_STRING}\s*,)*)\s*$"
+)
+"""Before a string compared with a field: ``event.type ==``, ``… in ["a",``."""
+_EVENT_TYPE = re.compile(r"(?:(?<![A-Za-z0-9_])count\(|(?:^|\n)[ \t]*event[ \t]+)$")
+"""Before a string that names an event type: ``count(``, a test's ``event``."""
+_SOURCE = re.compile(r"(?:^|\n)[ \t]*source[ \t]+$")
+"""Before a string that names an event source: a rule's or a test's ``source``."""
+_DURATION = re.compile(
+    r"(?:(?<![A-Za-z0-9_])(?:within|after|every|for|in)|[+-])\s*(?P<n>\d+(?:\.\d+)?)"
+    r"(?P<gap>\s*)$"
+)
+"""A number where a duration fits, and any space after it."""
+UNITS = ("seconds", "minutes", "hours", "days", "weeks", "years")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -68,6 +91,7 @@ class RuleCompleter(Completer):
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._fields: list[tuple[str, int]] | None = None
+        self._values: dict[str, list[tuple[str, int]]] = {}
         self.paths = PathCompleter(expanduser=True)
 
     def get_completions(
@@ -75,19 +99,28 @@ class RuleCompleter(Completer):
     ) -> Iterator[Completion]:
         before = document.text_before_cursor
         line = document.current_line_before_cursor
-        if before.lstrip().startswith(".") and "\n" not in before.strip():
-            yield from self.command(document, before.lstrip())
+        if before.lstrip().startswith("."):
+            # A JSON document over several lines has nothing to complete.
+            if "\n" not in before.strip():
+                yield from self.command(document, before.lstrip())
             return
-        quoted = _QUOTED.search(line)
-        if quoted:
-            yield from self.names(quoted.group(1), quoted.group(2))
+        at = cursor(before)
+        if at.kind == "comment":
+            return
+        if at.kind == "string":
+            yield from self.in_string(at)
             return
         path = _PATH.search(line)
         if path and ("." in path.group(0) or "[" in path.group(0)):
             yield from self.fields(path.group(0))
             return
         word = _WORD.search(line)
-        yield from self.words(word.group(0) if word else "")
+        typed = word.group(0) if word and at.kind == "code" else ""
+        ahead = line[: len(line) - len(typed)]
+        if at.kind == "number" or _DURATION.search(ahead):
+            yield from self.units(ahead, typed)
+        else:
+            yield from self.words(typed)
 
     # --- commands ----------------------------------------------------------------
 
@@ -116,8 +149,11 @@ class RuleCompleter(Completer):
         with ``prefix``, newest first)."""
         ruleset = self.workspace.ruleset()
         if source == "rules":
+            return [r.id for r in ruleset.rules]
+        if source == "forms":
             names = [r.id for r in ruleset.rules]
             names += [s.name for s in ruleset.segments]
+            names += [j.name for j in ruleset.journeys]
             names += [t.name for t in ruleset.tests]
             return names
         kinds = {"events": "event", "profiles": "profile", "sessions": "session"}
@@ -138,13 +174,60 @@ class RuleCompleter(Completer):
         except (UserError, StoreError, sqlite3.Error):
             return empty
 
-    # --- names in quotes ----------------------------------------------------------
+    # --- strings and numbers ----------------------------------------------------
 
-    def names(self, context: str, typed: str) -> Iterator[Completion]:
+    def in_string(self, at: Cursor) -> Iterator[Completion]:
+        """Names after the words that take them; stored values of a field the
+        string is compared with, or event types and sources; else nothing."""
+        named = _NAMED.search(at.before)
+        if named:
+            yield from self.names(named.group(1), at)
+            return
+        compared = _COMPARED.search(at.before)
+        if compared:
+            path = compared.group("path")
+        elif _EVENT_TYPE.search(at.before):
+            path = "event.type"
+        elif _SOURCE.search(at.before):
+            path = "event.source.id"
+        else:
+            return
+        for value, count in self.values(path):
+            if value.startswith(at.typed) and _quotable(value):
+                escaped = value.replace("\\", "\\\\").replace(at.quote, "\\" + at.quote)
+                yield Completion(
+                    escaped + at.quote,
+                    -len(at.typed),
+                    display=value,
+                    display_meta=f"{count:,} stored",
+                )
+
+    def values(self, path: str) -> list[tuple[str, int]]:
+        """The text values stored at ``path``, most frequent first (cached)."""
+        if path not in self._values:
+            self._values[path] = self.stored(field_values, [], path)
+        return self._values[path]
+
+    def names(self, context: str, at: Cursor) -> Iterator[Completion]:
         context = " ".join(context.split())
         for name in self.names_for(context):
-            if name.startswith(typed):
-                yield Completion(name + '"', -len(typed), display_meta=context)
+            if name.startswith(at.typed):
+                yield Completion(name + at.quote, -len(at.typed), display_meta=context)
+
+    def units(self, before: str, typed: str) -> Iterator[Completion]:
+        """The units of a duration after a number where one fits (a space first
+        when the cursor is right after the number)."""
+        found = _DURATION.search(before)
+        if found is None:
+            return
+        space = "" if found.group("gap") else " "
+        one = found.group("n") == "1"
+        for unit in UNITS:
+            word = unit[:-1] if one else unit
+            if word.startswith(typed):
+                yield Completion(
+                    space + word, -len(typed), display=word, display_meta="unit"
+                )
 
     def names_for(self, context: str) -> list[str]:
         """Template, segment, journey, rule, widget or webhook names."""
@@ -231,6 +314,11 @@ def _vocabulary() -> Iterable[tuple[str, str]]:
         yield f"{name}(", function.help
     for word in keywords():
         yield word, "keyword"
+
+
+def _quotable(value: str) -> bool:
+    """Whether a stored text can be offered inside a one-line string."""
+    return value.isprintable()
 
 
 def completions(completer: RuleCompleter, text: str) -> list[Any]:

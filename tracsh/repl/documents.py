@@ -13,7 +13,7 @@ from typing import Any
 
 from tracsh.errors import UserError
 from tracsh.lang.scope import MISSING
-from tracsh.repl.commands import repl_command
+from tracsh.repl.commands import ArgumentError, repl_command
 from tracsh.repl.moment import engine_event
 from tracsh.repl.workspace import Workspace
 from tracsh.store.fields import event_by_id
@@ -27,7 +27,7 @@ def _parse(kind: str, argument: str) -> tuple[Any, str] | None:
     Documents are bounded in depth (tracsh.testing.documents: 64 levels) and
     must be JSON objects.
     """
-    text, origin = argument, "typed"
+    text, origin, named = argument, "typed", f"the {kind}"
     if argument.startswith("@"):
         try:
             text = Path(argument[1:]).read_text(encoding="utf-8")
@@ -35,13 +35,16 @@ def _parse(kind: str, argument: str) -> tuple[Any, str] | None:
             raise UserError(f"cannot read {argument[1:]}: {err.strerror}") from None
         except UnicodeDecodeError:
             raise UserError(f"{argument[1:]} is not UTF-8 text") from None
-        origin = argument
+        origin, named = argument, f"the {kind} in {argument[1:]}"
     elif not argument.startswith(("{", "[")):
         return None
     try:
         return parse_object(text), origin
     except DocumentError as err:
-        raise UserError(f"the {kind}: {err}") from None
+        if err.line is None or origin != "typed":
+            raise UserError(f"{named}: {err}") from None
+        reason = f"{named}: {err.reason}"
+        raise ArgumentError(f"{named}: {err}", reason, err.line, err.column) from None
 
 
 def _usable(kind: str, doc: dict) -> None:

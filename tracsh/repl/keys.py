@@ -1,16 +1,20 @@
 """The REPL's key bindings: Enter runs or continues, Alt-Enter always breaks the line.
 
-Enter on an unfinished rule, test or condition opens a new line indented like
-the form expects; on complete input it runs the validator, which marks a
-mistake instead of accepting the input.
+Enter on an unfinished rule, test or condition opens a new line indented as
+``tracsh fmt`` would indent it (layout.py); on complete input it runs the
+validator, which marks a mistake instead of accepting the input. A line
+moves to its place as soon as its first word says where it goes (``end``,
+``then``, ``step``, ``and`` …), as it is typed or pasted.
 """
 
 from __future__ import annotations
 
-from prompt_toolkit.buffer import ValidationState
+from prompt_toolkit.buffer import Buffer, ValidationState
+from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from tracsh.repl.entry import read
+from tracsh.repl.layout import indent_after, placed
 
 BINDINGS = (
     ("enter", "run the input when it is complete, else start a new line"),
@@ -18,8 +22,6 @@ BINDINGS = (
     ("c-c", "clear the input"),
 )
 """Each binding and what it does, for ``.help`` and the docs."""
-
-_OPENS = ("then", "rule", "test", "journey", "step")
 
 
 def key_bindings() -> KeyBindings:
@@ -50,13 +52,9 @@ def key_bindings() -> KeyBindings:
     return bindings
 
 
-def indent_after(text: str) -> str:
-    """The indentation for the line after ``text``'s last line."""
-    last = text.split("\n")[-1]
-    indent = len(last) - len(last.lstrip())
-    words = last.split()
-    if words and (words[0] in _OPENS or words[-1] == "then"):
-        indent += 2
-    if words and words[0] == "when" and indent == 0 and not text.startswith("when"):
-        indent = 2
-    return " " * indent
+def keep_in_place(buffer: Buffer) -> None:
+    """Move the line at the cursor to its place once its first word says where
+    (the buffer's text-changed handler)."""
+    moved = placed(buffer.text, buffer.cursor_position)
+    if moved is not None:
+        buffer.document = Document(*moved)

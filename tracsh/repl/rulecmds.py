@@ -55,7 +55,7 @@ def list_rules(workspace: Workspace, argument: str) -> str:
     return "\n".join([" pri  id" + " " * 30 + "runs for", *rows, counts])
 
 
-@repl_command("show", "ID", "show a rule, segment, journey or test as written", "rules")
+@repl_command("show", "ID", "show a rule, segment, journey or test as written", "forms")
 def show(workspace: Workspace, argument: str) -> str:
     """The source of the named form, from its file, with its place."""
     if not argument:

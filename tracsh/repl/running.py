@@ -30,21 +30,24 @@ from tracsh.testing.sandbox import RuleCheck, Sandbox, profile_diff
 VERDICT = {True: "true", False: "false", None: "unknown"}
 
 
-def respond(workspace: Workspace, text: str) -> str:
-    """What the REPL prints for one complete input; raises UserError or RuleError."""
+def respond(workspace: Workspace, text: str, line: int = 1) -> str:
+    """What the REPL prints for one complete input; raises UserError or RuleError.
+
+    ``line`` is the script line the input starts on, when the REPL reads a script.
+    """
     kind = kind_of(text)
     if kind == "empty":
         return ""
     if kind == "command":
         return run_command(workspace, text)
     if kind == "forms":
-        return _add(workspace, text)
+        return _add(workspace, text, line)
     return explain(workspace, text)
 
 
-def _add(workspace: Workspace, text: str) -> str:
+def _add(workspace: Workspace, text: str, line: int) -> str:
     before = _names(workspace)
-    forms, problems = workspace.add(text)
+    forms, problems = workspace.add(text, line)
     if not forms:
         # The first mistake only, as the prompt marks it: the rest may follow.
         raise RuleError(problems[:1])

@@ -40,6 +40,15 @@ class Documents:
     """Where each came from: ``typed``, ``stored p-123``, ``@file.json``."""
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A form (or several) typed at the prompt or read from a script, as written."""
+
+    text: str
+    line: int = 1
+    """The line it starts on: in the script, or in its input at the prompt."""
+
+
 def default_event() -> dict:
     """The event the REPL starts with: a page view (timed when it fires)."""
     return {"type": "page-view"}
@@ -53,8 +62,12 @@ class Workspace:
         self.db = Path(db) if db is not None else Path(config.store.path)
         self.sources: dict[str, str] = {}
         """Loaded rule files by path: their text (replaced forms blanked out)."""
-        self.typed: list[str] = []
-        """Forms typed at the prompt, each as formatted text."""
+        self.typed: list[Typed] = []
+        """Forms typed at the prompt or read from a script, in the order given."""
+        self.script: str | None = None
+        """The name of the script the session reads (``<stdin>``), or None at the
+        prompt. A script's typed forms load under its name at their own lines, so
+        every place reported in them is a place in the script."""
         self.replaced: dict[tuple[type, str], tuple[str, int]] = {}
         """Loaded forms the typed ones replace, by (kind, name): (path, line)."""
         self.documents = Documents(event=default_event(), origin={"event": "default"})
@@ -89,42 +102,69 @@ class Workspace:
         self._ruleset = trial
         return problems
 
-    def add(self, text: str) -> tuple[list[Any], list[Diagnostic]]:
+    def add(self, text: str, line: int = 1) -> tuple[list[Any], list[Diagnostic]]:
         """Add typed forms; with errors nothing is added and the errors come back.
 
-        Positions in the errors are lines of ``text``. A form named like a
-        loaded or earlier typed one replaces it.
+        At the prompt, positions in the errors are lines of ``text`` (``<input>``);
+        in a script, ``text`` starts on the script's ``line`` and positions are
+        the script's. A form named like a loaded or earlier typed one replaces it.
         """
+        line += len(text) - len(text.lstrip("\n"))
+        new = Typed(text.strip("\n"), line)
         try:
-            forms = list(parse_file(text, "<input>").forms)
+            forms = list(parse_file(*self._parsed(new)).forms)
         except RuleError as err:
             return [], err.diagnostics
         sources, typed, origins = self._without(forms)
-        earlier = "\n\n".join(typed)
-        start = earlier.count("\n") + 3 if earlier else 1
-        combined = (earlier + "\n\n" if earlier else "") + text.strip("\n") + "\n"
-        trial = load_sources([*sources.items(), (TYPED_PATH, combined)])
+        combined, starts = self._layout([*typed, new])
+        trial = load_sources([*sources.items(), (self.typed_path(), combined)])
         mine = [
-            _shifted(d, start)
+            d
             for d in trial.diagnostics
-            if d.path == TYPED_PATH and d.line >= start
+            if d.path == self.typed_path() and d.line >= starts[-1]
         ]
+        if self.script is None:
+            mine = [_shifted(d, starts[-1] - line + 1) for d in mine]
         if any(d.is_error for d in mine):
             return [], [d for d in mine if d.is_error]
         self.sources = sources
         self.replaced.update(origins)
-        self.typed = [*typed, format_source(text, TYPED_PATH).rstrip("\n")]
+        self.typed = [*typed, new]
         self.changed()
         return forms, mine
 
+    def typed_path(self) -> str:
+        """The name typed forms load under: the script's, or ``typed.rules``."""
+        return TYPED_PATH if self.script is None else self.script
+
+    def _parsed(self, typed: Typed) -> tuple[str, str]:
+        """What to parse a typed input as: at its own line, named for reports."""
+        path = "<input>" if self.script is None else self.script
+        return "\n" * (typed.line - 1) + typed.text, path
+
+    def _layout(self, typed: list[Typed]) -> tuple[str, list[int]]:
+        """The typed forms as one text, and the line each starts on: in a script
+        at their own lines, at the prompt one after another with a blank line
+        between."""
+        lines: list[str] = []
+        starts = []
+        for form in typed:
+            if self.script is not None and len(lines) < form.line:
+                lines += [""] * (form.line - 1 - len(lines))
+            elif lines:
+                lines.append("")
+            starts.append(len(lines) + 1)
+            lines += form.text.split("\n")
+        return "\n".join(lines) + "\n", starts
+
     def _typed_text(self) -> str:
-        return "\n\n".join(self.typed) + "\n"
+        return self._layout(self.typed)[0]
 
     def _loaded(self) -> list[tuple[str, str]]:
         return list(self.sources.items())
 
     def _typed_source(self) -> list[tuple[str, str]]:
-        return [(TYPED_PATH, self._typed_text())] if self.typed else []
+        return [(self.typed_path(), self._typed_text())] if self.typed else []
 
     def _without(
         self, forms: list[Any], loaded: dict[str, str] | None = None
@@ -143,14 +183,14 @@ class Workspace:
                 sources[path], line = _blank_form(text, path, kind, name)
                 if line:
                     origins[(kind, name)] = (path, line)
-            typed = [t for t in typed if not _defines(t, kind, name)]
+            typed = [t for t in typed if not _defines(t.text, kind, name)]
         return sources, typed, origins
 
     def _blank_typed(
         self, sources: dict[str, str]
     ) -> tuple[dict[str, str], dict[tuple[type, str], tuple[str, int]]]:
         """``sources`` less the forms the typed forms replace, and where they were."""
-        forms = [f for t in self.typed for f in parse_file(t, TYPED_PATH).forms]
+        forms = [f for t in self.typed for f in parse_file(t.text, TYPED_PATH).forms]
         blanked, _typed, origins = self._without(forms, sources)
         return blanked, origins
 
@@ -185,7 +225,7 @@ class Workspace:
         if not self.typed:
             raise UserError("nothing typed to save yet; type a rule, segment or test")
         key = _shown_path(path)
-        pieces = split_forms(self._typed_text(), TYPED_PATH)
+        pieces = split_forms(self._typed_text(), self.typed_path())
         self._refuse_elsewhere(pieces, key)
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
         joined, replaced = merge(existing, str(path), pieces)
@@ -298,30 +338,35 @@ def _same(shown: str, path: Path) -> bool:
     return Path(shown).resolve() == path.resolve()
 
 
-class LoadRefused(RuleError):
-    """``.load`` of files that do not load: their problems, and the rules kept."""
+class Refused(RuleError):
+    """A command refused for problems in rule files: the problems, then what
+    happened, which is an error of the command itself."""
 
-    def __init__(self, problems: list[Diagnostic], kept: RuleSet, paths: list) -> None:
-        self.tail = (
-            f"error: nothing was loaded from {', '.join(paths)}"
-            + ("" if problems else ": it holds no rule files (*.rules)")
-            + f"; the {len(kept.rules)} rules loaded before stay"
-        )
+    def __init__(self, problems: list[Diagnostic], message: str) -> None:
+        self.message = message
+        """What happened, as one line without the ``error:`` prefix."""
         super().__init__(problems)
 
     def render(self) -> str:
         """The problems, then what happened."""
         shown = super().render()
-        return f"{shown}\n{self.tail}" if shown else self.tail
+        return f"{shown}\nerror: {self.message}" if shown else f"error: {self.message}"
 
 
-class SaveRefused(RuleError):
+class LoadRefused(Refused):
+    """``.load`` of files that do not load: their problems, and the rules kept."""
+
+    def __init__(self, problems: list[Diagnostic], kept: RuleSet, paths: list) -> None:
+        message = (
+            f"nothing was loaded from {', '.join(paths)}"
+            + ("" if problems else ": it holds no rule files (*.rules)")
+            + f"; the {len(kept.rules)} rules loaded before stay"
+        )
+        super().__init__(problems, message)
+
+
+class SaveRefused(Refused):
     """``.save`` whose file would not load with the others: nothing is written."""
 
     def __init__(self, problems: list[Diagnostic], path: Path) -> None:
-        self.tail = f"error: nothing was saved: {path} would not load as shown"
-        super().__init__(problems)
-
-    def render(self) -> str:
-        """The problems, then what happened."""
-        return f"{super().render()}\n{self.tail}"
+        super().__init__(problems, f"nothing was saved: {path} would not load as shown")

@@ -1,7 +1,8 @@
 """What authoring tools read from a store: field paths, recent ids, a profile's past.
 
-The REPL completes field paths from what stored events, profiles and sessions
-actually hold, most frequent first, and picks documents by id. Only the newest
+The REPL completes field paths, and the texts compared with them, from what
+stored events, profiles and sessions actually hold, most frequent first, and
+picks documents by id. Only the newest
 rows are sampled, so a large database answers as fast as a small one. A dry run
 reads a profile's stored events and ``once per`` firings, to see what the
 engine would see.
@@ -119,3 +120,44 @@ def event_by_id(store: Any, event_id: str) -> dict | None:
         "SELECT doc FROM events WHERE id = ?", (event_id,)
     ).fetchone()
     return json.loads(row[0]) if row else None
+
+
+_STEP = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+
+
+def field_values(
+    store: Any, path: str, sample: int = SAMPLE, limit: int = 100
+) -> list[tuple[str, int]]:
+    """``(text, documents holding it)`` for the text values at ``path``
+    (``event.type``), or among its elements when it is a list; most frequent
+    first, from the newest ``sample`` documents of its kind. Empty for a path
+    that names no stored kind of document, or that SQLite cannot follow."""
+    root = re.match(r"[a-z]*", path).group(0)
+    json_path = _json_path(path[len(root) :])
+    if root not in _TABLES or json_path is None:
+        return []
+    query = (
+        f"SELECT j.value, count(*) AS n FROM ({_TABLES[root]}) AS d, "
+        "json_each(d.doc, ?) AS j WHERE json_type(d.doc, ?) IN ('text', 'array') "
+        "AND j.type = 'text' GROUP BY j.value ORDER BY n DESC, j.value LIMIT ?"
+    )
+    rows = store.conn.execute(query, (sample, json_path, json_path, limit))
+    return [(value, count) for value, count in rows]
+
+
+def _json_path(steps: str) -> str | None:
+    """``.properties["order id"][0]`` as SQLite's ``$.properties."order id"[0]``;
+    None when ``steps`` is not a path's steps (or names a key SQLite cannot)."""
+    out, position = "$", 0
+    for found in _STEP.finditer(steps):
+        if found.start() != position:
+            return None
+        name, index, quoted = found.groups()
+        if quoted is not None:
+            name = json.loads(quoted)
+            if '"' in name or "\\" in name:
+                return None
+            name = f'"{name}"'
+        out += f"[{index}]" if index is not None else f".{name}"
+        position = found.end()
+    return out if position == len(steps) and out != "$" else None

@@ -23,7 +23,23 @@ _NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class DocumentError(UserError):
-    """A typed document that cannot be used; the message says why, without a prefix."""
+    """A typed document that cannot be used; the message says why, without a prefix.
+
+    A fault with a place in the document also carries its ``line`` and
+    ``column`` and the ``reason`` without them, for callers that show the place
+    themselves (the REPL, in a script).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.line, self.column = line, column
+        self.reason = message if reason is None else reason
+        super().__init__(message)
 
 
 def parse_document(text: str) -> Any:
@@ -31,15 +47,22 @@ def parse_document(text: str) -> Any:
     too_deep = _too_deep(text)
     if too_deep is not None:
         line, column = too_deep
+        limit = f"tracsh takes documents up to {MAX_DEPTH} levels"
         raise DocumentError(
             f"nested more than {MAX_DEPTH} levels deep (line {line} column {column}); "
-            f"tracsh takes documents up to {MAX_DEPTH} levels"
+            + limit,
+            line,
+            column,
+            f"nested more than {MAX_DEPTH} levels deep; {limit}",
         )
     try:
         value, storable = decode(text)
     except json.JSONDecodeError as err:
         raise DocumentError(
-            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+            err.lineno,
+            err.colno,
+            f"not valid JSON: {err.msg}",
         ) from None
     reason = None if storable else unstorable(value)
     if reason is not None:
