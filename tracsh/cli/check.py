@@ -52,11 +52,13 @@ def check(args: argparse.Namespace) -> int:
     for diagnostic in found:
         print(diagnostic.render())
     errors = sum(d.severity == "error" for d in found)
-    warnings = len(found) - errors
+    warnings = sum(d.severity == "warning" for d in found)
+    notes = len(found) - errors - warnings
     print(
         f"{len(ruleset.rules)} rules, {len(ruleset.segments)} segments, "
         f"{len(ruleset.journeys)} journeys, {len(ruleset.tests)} tests: "
-        f"{errors} error(s), {warnings} warning(s)",
+        f"{errors} error(s), {warnings} warning(s)"
+        + (f", {notes} note(s)" if notes else ""),
         file=sys.stderr,
     )
     return 1 if errors else 0

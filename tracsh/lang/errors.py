@@ -20,7 +20,8 @@ class Diagnostic:
     column: int
     message: str
     severity: str = "error"
-    """``"error"`` (the rule set does not load) or ``"warning"``."""
+    """``"error"`` (the rule set does not load), ``"warning"``, or ``"note"``
+    (what was not checked, and why)."""
     source_line: str = ""
     """The text of the faulty line, without its newline; empty when unknown."""
     end_column: int | None = None

@@ -8,7 +8,7 @@ REPL and ``tracsh eval`` use ``load_condition``, which raises RuleError.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,9 @@ class RuleSet:
     """Each loaded file's text by path, for displays that show rule source."""
     revision: str = ""
     """A hash of every file's path and content: equal texts, equal revisions."""
+    unloaded: dict[str, str | None] = field(default_factory=dict)
+    """Files that did not parse (their text) or could not be read (None): what
+    they define is unknown, so references that may be theirs are not reported."""
 
     @property
     def ok(self) -> bool:
@@ -143,14 +146,20 @@ def read_sources(
 def load_rules(paths: Iterable[Path]) -> RuleSet:
     """Load, check and order every rule file under ``paths``."""
     sources, unreadable = read_sources(paths)
-    ruleset = load_sources(sources)
+    ruleset = load_sources(sources, [d.path for d in unreadable])
     ruleset.diagnostics[:0] = unreadable
     return ruleset
 
 
-def load_sources(sources: Iterable[tuple[str, str]]) -> RuleSet:
-    """Load rule texts given as ``(path, text)`` pairs, in the order given."""
-    ruleset = RuleSet()
+def load_sources(
+    sources: Iterable[tuple[str, str]], unreadable: Iterable[str] = ()
+) -> RuleSet:
+    """Load rule texts given as ``(path, text)`` pairs, in the order given.
+
+    ``unreadable`` names rule files that could not be read: references to
+    names they may define are not reported, as for files that do not parse.
+    """
+    ruleset = RuleSet(unloaded=dict.fromkeys(unreadable))
     digest = hashlib.sha256()
     parsed: list[tuple[str, str, n.RuleFile]] = []
     for path, text in sources:
@@ -161,6 +170,7 @@ def load_sources(sources: Iterable[tuple[str, str]]) -> RuleSet:
             rule_file = parse_file(text, path)
         except RuleError as err:
             ruleset.diagnostics.extend(err.diagnostics)
+            ruleset.unloaded[path] = text
             continue
         rule_file, problems = translate_tree(rule_file, text, path)
         ruleset.diagnostics.extend(problems)
@@ -231,8 +241,17 @@ def _check_across(ruleset: RuleSet) -> None:
         for node, _depth in n.walk(form):
             if isinstance(node, n.SegmentAction) and node.add:
                 known_segments.add(node.segment)
+    unchecked = _Unchecked(ruleset.unloaded)
     for path, form in forms:
-        _check_references(ruleset, path, form, known_segments, journeys)
+        for node, name, message, severity in _unknown_names(
+            ruleset, form, known_segments, journeys
+        ):
+            if not unchecked.hold(path, form, node, name):
+                text = ruleset.files[path]
+                ruleset.diagnostics.append(
+                    diagnostic_at(path, text, node.span, message, severity)
+                )
+    ruleset.diagnostics.extend(unchecked.notes())
     _check_cycles(ruleset)
 
 
@@ -244,25 +263,102 @@ def _all_forms(ruleset: RuleSet) -> list[tuple[str, Any]]:
     return forms
 
 
-def _check_references(
-    ruleset: RuleSet, path: str, form: Any, segments: set[str], journeys: set[str]
-) -> None:
-    text = ruleset.files[path]
+def _unknown_names(
+    ruleset: RuleSet, form: Any, segments: set[str], journeys: set[str]
+) -> Iterator[tuple[Any, str, str, str]]:
+    """``(node, name, message, severity)`` for each name ``form`` uses that no
+    loaded form defines."""
     for node, _depth in n.walk(form):
         if isinstance(node, n.InSegment) and node.segment not in segments:
             message = (
                 f'no segment "{node.segment}" is defined, and no rule adds profiles '
                 "to it, so this test is always the same"
             )
-            ruleset.diagnostics.append(
-                diagnostic_at(path, text, node.span, message, "warning")
-            )
+            yield node, node.segment, message, "warning"
         if isinstance(node, n.JourneyAction) and node.journey not in journeys:
             message = f'no journey "{node.journey}" is defined'
-            ruleset.diagnostics.append(diagnostic_at(path, text, node.span, message))
+            yield node, node.journey, message, "error"
         if isinstance(node, n.ExpectRule) and ruleset.rule(node.rule) is None:
             message = f'no rule "{node.rule}" is loaded; check the id (`tracsh check`)'
-            ruleset.diagnostics.append(diagnostic_at(path, text, node.span, message))
+            yield node, node.rule, message, "error"
+
+
+class _Unchecked:
+    """Names that files which did not load may define, held back per file.
+
+    A file that does not parse defines nothing, so every test naming one of its
+    rules would be reported as well; those knock-on reports are replaced by one
+    note per file that names them. A name counts as possibly defined by a file
+    when the file's text holds it (or, for a one-line rule id, when the id has
+    the file's stem); the text of an unreadable file is unknown, so it may
+    define any name.
+    """
+
+    def __init__(self, unloaded: dict[str, str | None]) -> None:
+        self.unloaded = unloaded
+        self.held: dict[str, dict[int, Any]] = {}
+        """By referring file: the forms whose names were not checked, by id."""
+        self.first: dict[str, Any] = {}
+        self.blamed: dict[str, list[str]] = {}
+        self.kinds: dict[str, list[str]] = {}
+
+    def hold(self, path: str, form: Any, node: Any, name: str) -> bool:
+        """Whether ``name`` may be defined by a file that did not load."""
+        culprit = next(
+            (p for p, text in self.unloaded.items() if _may_define(p, text, name)),
+            None,
+        )
+        if culprit is None:
+            return False
+        self.held.setdefault(path, {})[id(form)] = form
+        self.first.setdefault(path, node)
+        for found, item in ((self.blamed, culprit), (self.kinds, _name_kind(node))):
+            seen = found.setdefault(path, [])
+            if item not in seen:
+                seen.append(item)
+        return True
+
+    def notes(self) -> list[Diagnostic]:
+        """One note per referring file: how many forms were not fully checked."""
+        found = []
+        for path, forms in self.held.items():
+            files, kinds = self.blamed[path], self.kinds[path]
+            verb, owner = ("has", "it") if len(files) == 1 else ("have", "they")
+            message = (
+                f"{_counted(forms.values())} not fully checked because "
+                f"{' and '.join(files)} {verb} errors: they name "
+                f"{' and '.join(kinds)} {owner} may define"
+            )
+            span = self.first[path].span
+            found.append(Diagnostic(path, span.line, span.column, message, "note"))
+        return found
+
+
+def _name_kind(node: Any) -> str:
+    if isinstance(node, n.InSegment):
+        return "segments"
+    return "journeys" if isinstance(node, n.JourneyAction) else "rules"
+
+
+def _may_define(path: str, text: str | None, name: str) -> bool:
+    if text is None or name in text:
+        return True
+    stem, colon, line = name.rpartition(":")
+    return bool(colon) and line.isdigit() and stem == Path(path).stem
+
+
+_KIND_WORDS = ((n.Rule, "rule"), (n.Segment, "segment"), (n.Journey, "journey"))
+
+
+def _counted(forms: Iterable[Any]) -> str:
+    """``1 rule and 12 tests were``: the forms by kind, with the verb."""
+    counts: dict[str, int] = {}
+    for form in forms:
+        word = next((w for kind, w in _KIND_WORDS if isinstance(form, kind)), "test")
+        counts[word] = counts.get(word, 0) + 1
+    parts = [f"{c} {w}{'' if c == 1 else 's'}" for w, c in counts.items()]
+    verb = "was" if sum(counts.values()) == 1 else "were"
+    return f"{' and '.join(parts)} {verb}"
 
 
 def _check_cycles(ruleset: RuleSet) -> None:

@@ -62,6 +62,8 @@ class Workspace:
         self.db = Path(db) if db is not None else Path(config.store.path)
         self.sources: dict[str, str] = {}
         """Loaded rule files by path: their text (replaced forms blanked out)."""
+        self.unreadable: list[str] = []
+        """Rule files of the last load that could not be read."""
         self.typed: list[Typed] = []
         """Forms typed at the prompt or read from a script, in the order given."""
         self.script: str | None = None
@@ -93,11 +95,13 @@ class Workspace:
             raise UserError(f"no such file or directory: {', '.join(missing)}")
         found, problems = read_sources(paths, _shown_path)
         sources, replaced = self._blank_typed(dict(found))
-        trial = load_sources([*sources.items(), *self._typed_source()])
+        unreadable = [d.path for d in problems]
+        trial = load_sources([*sources.items(), *self._typed_source()], unreadable)
         problems += trial.diagnostics
         if keep and (not sources or any(d.is_error for d in problems)):
             raise LoadRefused(problems, self.ruleset(), [str(p) for p in paths])
         self.sources, self.replaced = sources, replaced
+        self.unreadable = unreadable
         self.changed()
         self._ruleset = trial
         return problems
@@ -117,7 +121,9 @@ class Workspace:
             return [], err.diagnostics
         sources, typed, origins = self._without(forms)
         combined, starts = self._layout([*typed, new])
-        trial = load_sources([*sources.items(), (self.typed_path(), combined)])
+        trial = load_sources(
+            [*sources.items(), (self.typed_path(), combined)], self.unreadable
+        )
         mine = [
             d
             for d in trial.diagnostics
@@ -202,7 +208,9 @@ class Workspace:
     def ruleset(self) -> RuleSet:
         """The loaded files and typed forms, loaded together (cached)."""
         if self._ruleset is None:
-            self._ruleset = load_sources([*self._loaded(), *self._typed_source()])
+            self._ruleset = load_sources(
+                [*self._loaded(), *self._typed_source()], self.unreadable
+            )
         return self._ruleset
 
     def book(self) -> RuleBook:
@@ -232,7 +240,7 @@ class Workspace:
         formatted = format_source(joined, str(path))
         sources = {p: t for p, t in self.sources.items() if not _same(p, path)}
         sources[key] = formatted
-        trial = load_sources(list(sources.items()))
+        trial = load_sources(list(sources.items()), self.unreadable)
         if not trial.ok:
             raise SaveRefused(trial.errors, path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from tracsh.lang.loader import load_sources, rule_files
+from tracsh.lang.loader import load_sources, read_sources, rule_files
 from tracsh.tui.keys import bindings
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.screens.dialogs import ConfirmScreen
@@ -29,17 +29,12 @@ PAUSE = 0.3
 
 def check_text(rule_paths: list[Path], path: str, text: str) -> list:
     """Diagnostics of ``text`` as the file ``path`` among the project's rules."""
-    sources = []
-    for other in rule_files(rule_paths):
-        if str(other) == path:
-            continue
-        try:
-            sources.append((str(other), other.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError):
-            continue
+    sources, unreadable = read_sources(rule_paths)
+    sources = [pair for pair in sources if pair[0] != path]
     sources.append((path, text))
     sources.sort(key=lambda pair: Path(pair[0]).as_posix())
-    ruleset = load_sources(sources)
+    others = [d.path for d in unreadable if d.path != path]
+    ruleset = load_sources(sources, others)
     return [d for d in ruleset.diagnostics if d.path == path]
 
 
@@ -194,7 +189,7 @@ class EditorScreen(ConsoleScreen):
         if not problems:
             text.append("no problems: `tracsh check` passes this file", style="green")
         for problem in problems:
-            style = "red" if problem.is_error else "yellow"
+            style = {"error": "red", "warning": "yellow"}.get(problem.severity, "dim")
             text.append(f"{problem.line}:{problem.column} ", style="dim")
             text.append(f"{problem.severity}: {problem.message}\n", style=style)
         self.query_one("#problems", Static).update(text)
