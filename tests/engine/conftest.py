@@ -14,12 +14,14 @@ from tracsh.engine.pipeline import EngineSettings
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
-    """A factory: ``engine(rule text or (path, text) pairs, **settings)``."""
+    """A factory: ``engine(rule text or (path, text) pairs, **settings)``;
+    ``checked=False`` lets rules the checker refuses through (book_of)."""
     made: list[Harness] = []
 
-    def make(text: Any = "", **settings: Any) -> Harness:
+    def make(text: Any = "", checked: bool = True, **settings: Any) -> Harness:
         path = tmp_path / f"tracsh-{len(made)}.db"
-        harness = Harness(path, book_of(text), EngineSettings(**settings))
+        book = book_of(text, checked)
+        harness = Harness(path, book, EngineSettings(**settings))
         made.append(harness)
         return harness
 

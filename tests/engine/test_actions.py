@@ -19,6 +19,8 @@ from engine_harness import (
     rule_text,
 )
 
+from tracsh.lang.loader import load_sources
+
 # --- set, unset ----------------------------------------------------------------
 
 SET_ROWS = [
@@ -228,8 +230,18 @@ def test_segments_interests_and_consents(engine, actions, before, after):
 ERROR_ROWS = [
     # actions, traits before, event properties, error message (part)
     ("increment profile.traits.n", {"n": "5"}, {}, "the stored value is not a number"),
-    ('increment profile.traits.n by "2"', {"n": 1}, {}, "the amount is not a number"),
-    ("increment profile.traits.n by true", {"n": 1}, {}, "the amount is not a number"),
+    (
+        "increment profile.traits.n by event.properties.by",
+        {"n": 1},
+        {"by": "2"},
+        "the amount is not a number",
+    ),
+    (
+        "increment profile.traits.n by event.properties.by",
+        {"n": 1},
+        {"by": True},
+        "the amount is not a number",
+    ),
     (
         "increment profile.traits.n by event.properties.nothing",
         {"n": 1},
@@ -243,19 +255,24 @@ ERROR_ROWS = [
         "not a finite number",
     ),
     ("increment profile.traits.tags", {"tags": ["a"]}, {}, "not a number"),
-    ('add interest "coffee" by "lots"', {}, {}, "the amount is not a number"),
+    (
+        'add interest "coffee" by event.properties.by',
+        {},
+        {"by": "lots"},
+        "the amount is not a number",
+    ),
     ('append "x" to profile.traits.n', {"n": 1}, {}, "profile.traits.n is not a list"),
     (
         "set profile.traits.tier.level = 1",
         {"tier": "gold"},
         {},
-        "set profile.traits.tier.level: \"tier\" holds text, not an object or list",
+        'set profile.traits.tier.level: "tier" holds text, not an object or list',
     ),
     (
         "set profile.traits.list.name = 1",
         {"list": [1]},
         {},
-        "cannot write \"name\" into list",
+        'cannot write "name" into list',
     ),
     (
         "set profile.traits.list[5] = 1",
@@ -263,7 +280,7 @@ ERROR_ROWS = [
         {},
         "index 5 is past the end of a list of 0",
     ),
-    ("set profile.traits.x = 1 / 0", {}, {}, "division by zero"),
+    ("set profile.traits.x = 1 / event.properties.n", {}, {"n": 0}, "division by zero"),
 ]
 
 
@@ -308,7 +325,7 @@ def test_a_condition_can_be_the_value_of_set(engine):
 
 def test_an_action_error_does_not_stop_later_rules_or_events(engine):
     h = engine(
-        rule_text('increment profile.traits.n by "x"', name="bad")
+        rule_text("increment profile.traits.n by event.properties.x", name="bad")
         + rule_text("increment profile.counters.ok", name="good")
     )
     outcomes = h.run(event("e1", "go"), event("e2", "go", minutes=1))
@@ -380,7 +397,8 @@ def test_writes_that_would_break_the_profile_or_session_are_refused(
     h = engine(
         rule_text(actions + "; set profile.traits.after = 1")
         + 'segment "any" when profile.visits >= 1\n'
-        + 'when event.type == "go" then send email "t"; add interest "i"\n'
+        + 'when event.type == "go" then send email "t"; add interest "i"\n',
+        checked=False,
     )
     h.put_profile(traits={"keep": 1})
     before = h.profile()
@@ -553,3 +571,10 @@ def test_a_message_that_fails_to_render_is_not_shown(engine, tmp_path):
     [error] = outcome.errors
     assert error.startswith('r: message "promo" not shown: ') and "nothing" in error
     assert rule_errors(h) == 1
+
+
+@pytest.mark.parametrize(("actions", "message"), PROTECTED_ROWS)
+def test_tracsh_check_refuses_those_writes_before_any_rule_runs(actions, message):
+    ruleset = load_sources([("t.rules", rule_text(actions))])
+    [error] = ruleset.errors
+    assert error.message.startswith(message)

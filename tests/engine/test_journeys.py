@@ -17,6 +17,7 @@ from engine_harness import T0, Harness, at, book_of, event
 from tracsh.engine.pipeline import EngineSettings
 from tracsh.engine.scheduler import SchedulerTask
 from tracsh.engine.working import WorkingSet
+from tracsh.lang.loader import load_sources
 
 ONBOARDING = """
 when event.type == "sign-up" then set profile.pii.email = "a@b.test"
@@ -140,7 +141,10 @@ def test_an_exit_removes_the_waiting_timer(engine):
 
 
 def test_rules_cannot_write_the_journey_state(engine):
-    h = engine(ONBOARDING + 'when event.type == "x" then set profile.journeys = {}\n')
+    rules = ONBOARDING + 'when event.type == "x" then set profile.journeys = {}\n'
+    [error] = load_sources([("t.rules", rules)]).errors
+    assert error.message == "profile.journeys is kept by tracsh and cannot be written"
+    h = engine(rules, checked=False)
     h.run(ev("e1", "sign-up", 0), ev("e2", "x", 0.5))
     assert state(h)["status"] == "active"
     assert h.stats()["t:14"]["errors"] == 1

@@ -214,7 +214,12 @@ def test_last_fired_is_the_time_of_the_latest_firing(engine):
 
 
 def test_the_summary_folds_outcomes_and_their_internal_events(engine):
-    h = engine(SHOP + rule_text("increment profile.traits.n by 'x'", when="true"))
+    h = engine(
+        SHOP
+        + rule_text(
+            "increment profile.traits.n by event.properties.nothing", when="true"
+        )
+    )
     summary = Summary()
     for outcome in h.run(*shop_batch()) + h.run(shop_batch()[0]):
         summary.add(outcome)

@@ -40,7 +40,7 @@ end
 rule "bad"
   when event.type == "boom"
   then
-    set profile.traits.x = 1 / 0
+    set profile.traits.x = 1 / (profile.visits - profile.visits)
 end
 
 rule "crm"
@@ -212,7 +212,7 @@ def test_a_failure_shows_expected_actual_and_traces(snapshot):
     [
         ('event {"type": ""}', 'line 2: event 1: "type" is empty'),
         ('event {"type": "x", "time": "soon"}', "is not an ISO-8601 time"),
-        ('profile {"a": 1 / 0}', "line 2: profile: division by zero"),
+        ('profile {"a": days_since(now) / 0}', "line 2: profile: division by zero"),
         ('profile {"id": 5}', 'line 2: profile: "id" must be non-empty text, got 5'),
         ('profile {"id": ""}', 'line 2: profile: "id" must be non-empty text'),
         ('profile {"ids": "p"}', 'line 2: profile: "ids" must be a list, got "p"'),

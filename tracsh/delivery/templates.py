@@ -13,6 +13,7 @@ URL templates percent-encode each value; everything else is plain text.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -161,6 +162,14 @@ class Templates:
         """
         return self._render(self._compile("text", text, where), where, context)
 
+    def text_problem(self, text: str) -> str | None:
+        """Why ``text`` does not compile as an inline text template, or None."""
+        try:
+            self._files.from_string(text)
+        except TemplateSyntaxError as err:
+            return f"line {err.lineno}: {err.message}"
+        return None
+
     def render_url(self, text: str, context: Mapping, where: str = INLINE) -> str:
         """An inline URL template; each ``{{ value }}`` is percent-encoded."""
         return self._render(self._compile("url", text, where), where, context)
@@ -236,6 +245,17 @@ class Templates:
                 )
             parts.append(chunk)
         return "".join(parts)
+
+
+@functools.cache
+def _bare() -> Templates:
+    return Templates(None)
+
+
+def inline_problem(text: str) -> str | None:
+    """Why ``text`` (a ``log`` line) does not compile as the engine compiles it,
+    or None; ``tracsh check`` reports it before any rule runs."""
+    return _bare().text_problem(text)
 
 
 def _split_header(text: str, header: str, name: str, channel: str) -> dict:

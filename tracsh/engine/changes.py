@@ -9,7 +9,7 @@ from typing import Any
 from tracsh.engine import docpath
 from tracsh.engine.firing import Firing
 from tracsh.engine.rulebook import CompiledAction
-from tracsh.lang import nodes
+from tracsh.lang import fields, nodes
 from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import MISSING
 from tracsh.lang.values import plain as to_json
@@ -26,58 +26,14 @@ def _path_text(path: nodes.Path) -> str:
     return text
 
 
-_KEPT = {
-    "profile": frozenset({"id", "ids", "created", "journeys"}),
-    "session": frozenset({"id", "profile", "started", "last_seen"}),
-}
-"""Fields tracsh keeps itself: no rule writes them or anything inside them."""
-
-_KINDS = {
-    "profile": {
-        "visits": "a number",
-        "views": "a number",
-        "updated": "text",
-        "last_seen": "text",
-        "traits": "an object",
-        "pii": "an object",
-        "segments": "a list",
-        "interests": "an object",
-        "consents": "an object",
-        "counters": "an object",
-    },
-    "session": {"visits": "a number", "events": "a number", "context": "an object"},
-}
-"""Fields the engine reads back: a rule replaces them only by their kind of value."""
-
-_IS_KIND = {
-    "a number": lambda value: _is_number(value),
-    "text": lambda value: isinstance(value, str),
-    "an object": lambda value: isinstance(value, dict),
-    "a list": lambda value: isinstance(value, list),
-}
-
-
 def _writable(firing: Firing, path: nodes.Path) -> str | None:
     """Why a write to ``path`` is refused, or None when it may go ahead."""
-    if not path.parts:
-        return f"cannot replace the whole {path.root}"
-    if path.parts[0] in _KEPT.get(path.root, ()):
-        return f"{_path_text(path)} is kept by tracsh and cannot be written"
-    return None
+    return fields.kept(path.root, path.parts)
 
 
 def _wrong_kind(path: nodes.Path, value: Any) -> str | None:
-    """Why ``value`` (MISSING to unset) cannot replace a whole field, or None.
-
-    The engine itself reads these fields (visits, segments, consents, …); a value
-    of another kind there would break every later event of the profile.
-    """
-    kind = (
-        _KINDS.get(path.root, {}).get(path.parts[0]) if len(path.parts) == 1 else None
-    )
-    if kind is None or (value is not MISSING and _IS_KIND[kind](value)):
-        return None
-    return f"{_path_text(path)} must stay {kind}"
+    """Why ``value`` (MISSING to unset) cannot replace a whole field, or None."""
+    return fields.wrong_kind(path.root, path.parts, value)
 
 
 def do_set(firing: Firing, action: CompiledAction) -> str:

@@ -2,8 +2,12 @@
 
 Unknown functions and wrong argument counts, invalid regular expressions after
 ``matches``, writes to ``event.*``, nesting past the limit, history inside
-history. Each problem is a Diagnostic with the place and a caret; checks that
-need the whole rule set (duplicate ids, unknown segments) live in loader.py.
+history; and in rule files, mistakes certain to fail whenever the rule runs:
+writes the engine refuses (fields.py), values that fail every time they are
+evaluated (constants.py), log lines that are not templates, durations that
+must be longer than zero. Each problem is a Diagnostic with the place and a
+caret; checks that need the whole rule set (duplicate ids, unknown segments)
+live in loader.py.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from typing import Any
 
 import regex
 
+from tracsh.lang import fields, values
 from tracsh.lang import nodes as n
-from tracsh.lang import values
+from tracsh.lang.constants import UNKNOWN, constant_value, failing_constants
 from tracsh.lang.errors import Diagnostic, diagnostic_at
 from tracsh.lang.functions import FUNCTIONS
+from tracsh.lang.scope import MISSING
 
 MAX_DEPTH = 64
 """How deeply nodes may nest in one condition or value (operator chains count)."""
@@ -40,10 +46,13 @@ _TARGETS = {
 class Checker:
     """Collects the diagnostics of one source text."""
 
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, whole_rules: bool = False) -> None:
         self.text = text
         self.path = path
         self.diagnostics: list[Diagnostic] = []
+        self.whole_rules = whole_rules
+        """True for rule files: also refuse what is certain to fail at run time.
+        A condition typed for ``tracsh eval`` may fail on purpose, to look."""
 
     def error(self, node: Any, message: str, severity: str = "error") -> None:
         """Record a problem at ``node``'s place."""
@@ -67,6 +76,9 @@ class Checker:
                 self.check_tree(child)
             return
         self.check_tree(form.condition)
+        once = getattr(form, "once", None)
+        if once is not None and once.every is not None:
+            self.check_positive(once.every, "a cooldown (`every`)")
         for action in getattr(form, "actions", ()):
             self.check_action(action)
 
@@ -92,6 +104,10 @@ class Checker:
         verb = _TARGETS.get(type(action))
         if verb is not None:
             self.check_target(action.target, verb)
+            if self.whole_rules:
+                self.check_write(action)
+        if self.whole_rules:
+            self.check_effect(action)
         if isinstance(action, n.Merge):
             for key in action.keys:
                 if key.root != "profile" or not key.parts:
@@ -114,6 +130,38 @@ class Checker:
         elif not target.parts:
             self.error(target, f"cannot {verb} the whole {target.root}; name a field")
 
+    def check_write(self, action: Any) -> None:
+        """Writes the engine refuses every time: kept fields, fields of a fixed
+        kind given another kind, and fields inside numbers or text."""
+        target = action.target
+        if target.root not in fields.KEPT or not target.parts:
+            return
+        refused = fields.kept(target.root, target.parts) or _inside_scalar(target)
+        kind = fields.kind_of(target.root, target.parts)
+        if refused is None and kind is not None:
+            refused = _wrong_kind_for(action, target, kind)
+        if refused is not None:
+            self.error(target, refused)
+
+    def check_effect(self, action: Any) -> None:
+        """Amounts, durations and log lines that fail every time the action runs."""
+        by = getattr(action, "by", None)
+        if isinstance(action, (n.Increment, n.AddInterest)) and by is not None:
+            amount, _report = constant_value(by)
+            if amount is not UNKNOWN and not values.is_number(amount):
+                self.error(by, f"the amount is {_a(values.kind(amount))}, not a number")
+        if isinstance(action, n.GrantConsent) and action.duration is not None:
+            self.check_positive(action.duration, "a consent's length (`for`)")
+        if isinstance(action, n.Log):
+            problem = _template_problem(action.text)
+            if problem is not None:
+                self.error(action, f"this log line is not a valid template: {problem}")
+
+    def check_positive(self, duration: n.Duration, what: str) -> None:
+        """A duration that must be longer than zero."""
+        if duration.seconds <= 0:
+            self.error(duration, f"{what} must be longer than zero")
+
     def check_tree(self, root: Any) -> None:
         """Every node of a condition or value, without recursion."""
         for node, depth in n.walk(root):
@@ -124,6 +172,11 @@ class Checker:
                 self.error(*problem)
             if isinstance(node, HISTORY):
                 self.check_history(node)
+                if self.whole_rules and node.window is not None:
+                    self.check_positive(node.window, "a history window (`within`)")
+        if self.whole_rules:
+            for problem in failing_constants(root):
+                self.error(*problem)
 
     def check_history(self, node: Any) -> None:
         """History functions cannot nest, and read their events' own fields."""
@@ -176,9 +229,57 @@ def _call_problems(node: n.Call) -> Iterator[tuple[Any, str]]:
         yield node, (f"{node.name}() takes {function.arity()}, given {len(node.args)}")
 
 
+def _inside_scalar(target: n.Path) -> str | None:
+    """Why a path inside a field the engine keeps as a number or text (or with
+    a name inside its list of segments) can never be written, or None."""
+    kind = fields.KINDS[target.root].get(str(target.parts[0]))
+    if len(target.parts) < 2 or kind not in ("a number", "text", "a list"):
+        return None
+    if kind == "a list" and isinstance(target.parts[1], int):
+        return None
+    field = fields.path_text(target.root, target.parts[:1])
+    inner = "names" if kind == "a list" else "fields"
+    return f"{field} is always {kind}, which has no {inner} to write"
+
+
+def _wrong_kind_for(action: Any, target: n.Path, kind: str) -> str | None:
+    """Why writing ``action``'s value to a whole field of ``kind`` always fails."""
+    shown = fields.path_text(target.root, target.parts)
+    if isinstance(action, n.Unset):
+        return f"{shown} must stay {kind}, so it cannot be unset"
+    if isinstance(action, n.Increment) and kind != "a number":
+        word = "decremented" if action.sign < 0 else "incremented"
+        return f"{shown} is always {kind}, so it cannot be {word}"
+    if isinstance(action, n.Append) and kind != "a list":
+        return f"{shown} is always {kind}, not a list"
+    if isinstance(action, n.SetField):
+        value, _report = constant_value(action.value)
+        if value is UNKNOWN or value is MISSING:
+            return None
+        if fields.wrong_kind(target.root, target.parts, values.plain(value)):
+            return f"{shown} must stay {kind}, and this is {_a(values.kind(value))}"
+    return None
+
+
+def _a(kind: str) -> str:
+    """A kind with its article: ``text``, ``null``, ``a list``, ``an object``."""
+    if kind in ("text", "null", "missing"):
+        return kind
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _template_problem(text: str) -> str | None:
+    if "{" not in text:
+        return None
+    # Imported here: the language needs Jinja only for rule files that log.
+    from tracsh.delivery.templates import inline_problem
+
+    return inline_problem(text)
+
+
 def check_file(rule_file: n.RuleFile, text: str) -> list[Diagnostic]:
     """The diagnostics of one parsed file."""
-    return Checker(text, rule_file.path).check_file(rule_file)
+    return Checker(text, rule_file.path, whole_rules=True).check_file(rule_file)
 
 
 def check_node(node: Any, text: str, path: str) -> list[Diagnostic]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from lark import Transformer, v_args
+from lark import Token, Transformer, v_args
 
 from tracsh.lang import nodes as n
 from tracsh.lang.errors import Diagnostic, diagnostic_at
@@ -243,7 +243,9 @@ class ToNodes(Transformer):
 
     def outcome_fired(self, meta, children):
         _fired, count, _times = children
-        return ("fired", ">=", 1) if count is None else ("fired", "==", int(count))
+        if count is None:
+            return ("fired", ">=", 1)
+        return ("fired", "==", self.whole_number(count))
 
     def outcome_not_fired(self, meta, children):
         return ("fired", "==", 0)
@@ -260,7 +262,7 @@ class ToNodes(Transformer):
                 + ")",
                 underline=True,
             )
-        return (str(stat), str(op), int(count))
+        return (str(stat), str(op), self.whole_number(count))
 
     def expect_condition(self, meta, children):
         condition = self.condition(children[0])
@@ -272,7 +274,8 @@ class ToNodes(Transformer):
         return _Option("priority", children[0], span_of(meta))
 
     def signed_int(self, meta, children):
-        return -int(children[1]) if len(children) == 2 else int(children[0])
+        number = self.whole_number(children[-1])
+        return -number if len(children) == 2 else number
 
     def opt_once(self, meta, children):
         scope, every = children
@@ -533,12 +536,17 @@ class ToNodes(Transformer):
         return n.Literal(unescape(children[0]), span=span_of(meta))
 
     def int(self, meta, children):
-        text = str(children[0])
+        return n.Literal(self.whole_number(children[0]), span=span_of(meta))
+
+    def whole_number(self, token: Token) -> int:
+        """An INT token's value; past INT_LIMIT an error (and 0), wherever the
+        number is written: a value, a priority, a count in a rule test."""
+        text = str(token)
         value = int(text) if len(text) <= 19 else None
         if value is None or value > INT_LIMIT:
-            self.error(children[0], f"this number is larger than {INT_LIMIT}", True)
+            self.error(token, f"this number is larger than {INT_LIMIT}", True)
             value = 0
-        return n.Literal(value, span=span_of(meta))
+        return value
 
     def decimal(self, meta, children):
         value = float(children[0])
