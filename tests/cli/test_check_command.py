@@ -1,4 +1,4 @@
-"""``tracsh check`` against the project: templates, webhooks and enrichers it lacks.
+"""``tracsh check`` against the project: templates, channels, webhooks, enrichers.
 
 The project is made in tmp_path (rules, templates, tracsh.toml); each row is a
 rule line and the warning it must give (place and words), or none. Warnings
@@ -13,7 +13,12 @@ import pytest
 
 from tracsh.cli.main import main
 
-TOML = '[webhooks.crm]\nurl = "http://127.0.0.1:9/hook"\n'
+TOML = (
+    '[webhooks.crm]\nurl = "http://127.0.0.1:9/hook"\n'
+    '[channels.email]\nkind = "smtp"\nfrom = "shop@example.test"\n'
+    '[channels.sms]\nkind = "http"\nurl = "http://127.0.0.1:9/sms"\n'
+    '[channels.push]\nkind = "http"\nurl = "http://127.0.0.1:9/push"\n'
+)
 TEMPLATES = (
     "thanks.email.j2", "receipt.email.html.j2", "hello.sms.j2", "ping.push.j2",
     "welcome.message.j2", "_footer.txt.j2", "sms.json.j2", "push.json.j2",
@@ -88,3 +93,35 @@ def test_a_journey_step_is_checked_too(project, capsys):
     )
     assert main(["check"]) == 0
     assert "j.rules:4:16: warning: no email template" in capsys.readouterr().out
+
+
+SMS = '[channels.sms]\nkind = "http"\nurl = "http://127.0.0.1:9/s"\n'
+
+# (tracsh.toml, actions, the warnings expected: column and words)
+CONFIGURED = [
+    # A tracsh.toml that configures no webhook still says which exist: none.
+    ("", 'call webhook "nope"', [(42, "(it configures no webhooks)")]),
+    ("", 'send sms "hello"', [(29, "no [channels.sms] in tracsh.toml")]),
+    (SMS, 'send sms "hello"', []),
+    (
+        "",
+        'send email "nope"',
+        [(40, 'no email template "nope"'), (29, "no [channels.email] in tracsh.toml")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("toml", "actions", "warnings"), CONFIGURED)
+def test_a_tracsh_toml_is_what_channels_and_webhooks_are_checked_against(
+    project, capsys, toml, actions, warnings
+):
+    (project / "tracsh.toml").write_text(toml)
+    line = f'when event.type == "a" then {actions}\n'
+    (project / "rules" / "a.rules").write_text(line)
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    headers = [line for line in out.split("\n") if ": warning: " in line]
+    assert len(headers) == len(warnings), headers
+    for header, (column, words) in zip(headers, warnings, strict=True):
+        assert f"rules/a.rules:1:{column}: warning: " in header
+        assert words in header

@@ -4,7 +4,8 @@ For CI of a rules repository: exit status 0 when the rules load cleanly, 1 when
 any file has an error. Every problem is printed as ``file:line:column`` with the
 line and a caret; warnings are printed too but do not fail the check. Against
 the project, it also warns about message templates missing from the templates
-directory, webhooks tracsh.toml does not configure, and unknown enrichers.
+directory, channels and webhooks tracsh.toml does not configure, and unknown
+enrichers.
 """
 
 from __future__ import annotations
@@ -68,11 +69,12 @@ def check(args: argparse.Namespace) -> int:
 
 
 def project_warnings(ruleset: RuleSet, config: Config) -> list[Diagnostic]:
-    """Warnings for templates, webhooks and enrichers the project does not have.
+    """Warnings for templates, channels, webhooks and enrichers the project lacks.
 
-    Templates are checked when the templates directory exists, webhooks when
-    tracsh.toml configures any; an enricher must be built in or configured.
-    They are warnings: a project may leave delivery to another system.
+    Templates are checked when the templates directory exists; channels and
+    webhooks when there is a tracsh.toml (or it configures any webhook); an
+    enricher must be built in or configured. They are warnings: a project may
+    leave delivery to another system, and messages wait in the outbox.
     """
     directory = Path(config.rules.templates)
     templates = directory if directory.is_dir() else None
@@ -80,8 +82,7 @@ def project_warnings(ruleset: RuleSet, config: Config) -> list[Diagnostic]:
     for path, form in _forms(ruleset):
         text = ruleset.files[path]
         for node, _depth in n.walk(form):
-            unknown = _unknown(node, templates, config)
-            if unknown is not None:
+            for unknown in _unknown(node, templates, config):
                 found.append(_at_name(path, text, node, *unknown))
     return found
 
@@ -93,21 +94,30 @@ def _forms(ruleset: RuleSet) -> Iterator[tuple[str, Any]]:
 
 def _unknown(
     node: Any, templates: Path | None, config: Config
-) -> tuple[str, str] | None:
-    """The name ``node`` gives that the project lacks, and why; or None."""
+) -> Iterator[tuple[str, str]]:
+    """Each name ``node`` gives that the project lacks, and why."""
+    known_file = config.path is not None
     if isinstance(node, (n.Send, n.ShowMessage)) and templates is not None:
         channel = node.channel if isinstance(node, n.Send) else "message"
         why = _missing_template(templates, channel, node.template)
-        return None if why is None else (node.template, why)
-    if isinstance(node, n.CallWebhook) and config.webhooks:
+        if why is not None:
+            yield node.template, why
+    if isinstance(node, n.Send) and known_file and node.channel not in config.channels:
+        yield (
+            node.channel,
+            (
+                f"no [channels.{node.channel}] in {config.path.name}: these messages "
+                "wait in the outbox until one is configured"
+            ),
+        )
+    if isinstance(node, n.CallWebhook) and (config.webhooks or known_file):
         if node.webhook not in config.webhooks:
             known = sorted(config.webhooks)
-            return node.webhook, _not_known("webhook", node.webhook, known)
+            yield node.webhook, _not_known("webhook", node.webhook, known)
     if isinstance(node, n.Enrich):
         known = sorted({*BUILTIN, *config.enrichers})
         if node.enricher not in known:
-            return node.enricher, _not_known("enricher", node.enricher, known)
-    return None
+            yield node.enricher, _not_known("enricher", node.enricher, known)
 
 
 def _missing_template(directory: Path, channel: str, name: str) -> str | None:
@@ -135,7 +145,8 @@ def _not_known(kind: str, name: str, known: list[str]) -> str:
     where = "built in or configured"
     if kind == "webhook":
         where = "configured in tracsh.toml"
-    return f'no {kind} "{name}" is {where} ({kind}s: {", ".join(known)}){hint}'
+    listed = f"{kind}s: {', '.join(known)}" if known else f"it configures no {kind}s"
+    return f'no {kind} "{name}" is {where} ({listed}){hint}'
 
 
 def _at_name(path: str, text: str, node: Any, name: str, message: str) -> Diagnostic:
