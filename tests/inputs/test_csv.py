@@ -185,6 +185,31 @@ ROWS = [
             )
         ],
     ),
+    # Ids follow the one id rule of every input (tracsh/inputs/ids.py).
+    (
+        "2019-10-01 00:00:05 UTC,view,u\x01,s,A,1,1,no,b\n"
+        "2019-10-01 00:00:05 UTC,view,u,s\u2028,A,1,1,no,b\n"
+        "2019-10-01 00:00:05 UTC,view,Ünal,s\t,A,1,1,no,b\n"
+        "2019-10-01 00:00:05 UTC,view,Ünal,s,A\t,1,1,no,b\n",
+        [
+            (
+                2,
+                'column "user" (the profile id) holds U+0001, a control character, '
+                "which ids cannot hold",
+            ),
+            (
+                3,
+                'column "visit" (the session id) holds U+2028, a line separator, '
+                "which ids cannot hold",
+            ),
+            (
+                4,
+                'column "visit" (the session id) holds U+0009, a control character, '
+                "which ids cannot hold",
+            ),
+            (5, "view"),
+        ],
+    ),
     # The last row is cut off and has no line end.
     (
         "2019-10-01 00:00:05 UTC,view,u,s,A,1,1,no,b\r\n2019-10-01 00:00:05 UTC,view,u",

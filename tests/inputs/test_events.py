@@ -85,6 +85,8 @@ def test_generated_ids_are_uuid5_of_the_seed_else_random():
         ({"type": "v", "profile": {"id": 541312140}}, "profile", {"id": "541312140"}),
         ({"type": "v", "profile": "p1"}, "profile", {"id": "p1"}),
         ({"type": "v", "profile": {"id": ""}}, "profile", {"id": None}),
+        ({"type": "v", "profile": "Ann Émile 李"}, "profile", {"id": "Ann Émile 李"}),
+        ({"type": "v", "id": 1.5}, "id", "1.5"),
         ({"type": "v", "session": None}, "session", {"id": None}),
         ({"type": "v", "source": 7}, "source", {"id": "7"}),
         (
@@ -170,6 +172,27 @@ REASONS = [
     ({"type": "v", "id": {"a": 1}}, '"id" must be text or a number, got an object'),
     ({"type": "v", "profile": {"id": [1]}}, '"profile.id" must be text, got an array'),
     ({"type": "v", "session": [1]}, '"session" must be text, got an array'),
+    # The id rule for every id.
+    (
+        {"type": "v", "profile": "a\x00b"},
+        '"profile" holds U+0000, a control character, which ids cannot hold',
+    ),
+    (
+        {"type": "v", "session": {"id": "s\n1"}},
+        '"session.id" holds U+000A, a control character, which ids cannot hold',
+    ),
+    (
+        {"type": "v", "id": "e\u2028"},
+        '"id" holds U+2028, a line separator, which ids cannot hold',
+    ),
+    (
+        {"type": "v", "id": "e\x85"},
+        '"id" holds U+0085, a control character, which ids cannot hold',
+    ),
+    (
+        {"type": "v", "source": "\ud800"},
+        "text at source is not valid Unicode: lone surrogate \\ud800",
+    ),
     ({"type": "v", "properties": [1]}, '"properties" must be an object, got an array'),
     ({"type": "v", "context": "x"}, '"context" must be an object, got text'),
     ({"type": "v", "options": 1}, '"options" must be an object, got a number'),

@@ -31,6 +31,7 @@ from tracsh.collector.body import (
 )
 from tracsh.collector.errors import ClientError
 from tracsh.collector.sources import Gate
+from tracsh.collector.texts import checked_id, idempotency_key, path_texts, query_pairs
 from tracsh.inputs.events import expand_record, ref_id, stable_id
 from tracsh.inputs.items import Accepted, InputError, Rejected, kind_of, now_text
 from tracsh.runtime.health import Health
@@ -47,9 +48,6 @@ log = logging.getLogger(__name__)
 
 COLLECT_QUERY = ("profile", "session", "id")
 """The query parameters ``/collect`` reads: the event's profile, session and id."""
-
-MAX_KEY = 255
-"""The longest Idempotency-Key header accepted."""
 
 _NOT_A_PAYLOAD = 'expected a tracker payload: a JSON object with an "events" list'
 
@@ -99,16 +97,20 @@ class Collector:
         """A webhook's body becomes the properties of one event."""
         received = now_text()
         self._ready()
-        source_id = request.path_params["source_id"]
+        event_type, source_id = path_texts(
+            request, "the event type in the path", "the source id in the path"
+        )
+        checked_id(source_id, "the source id in the path")
+        query = _collect_query(request)
         self.gate.check([source_id], request.headers.get("authorization"))
         data = await read_body(request, MAX_EVENT_BYTES)
         properties, storable = _webhook_properties(request, data)
         record: dict[str, Any] = {
-            "type": request.path_params["event_type"],
+            "type": event_type,
             "source": {"id": source_id},
             "properties": properties,
         }
-        record.update(_collect_query(request))
+        record.update(query)
         seed = _idempotency_seed(request, source_id)
         items = expand_record(
             record, received=received, format="ndjson", seed=seed, storable=storable
@@ -275,14 +277,8 @@ def _check_event_sizes(items: list) -> None:
 
 def _idempotency_seed(request: Request, source_id: str) -> str | None:
     """What makes event ids stable for retries that carry an Idempotency-Key."""
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    if not 0 < len(key) <= MAX_KEY or not key.isprintable():
-        raise ClientError(
-            400, f"Idempotency-Key must be 1 to {MAX_KEY} printable characters"
-        )
-    return f"idempotency\x1f{source_id}\x1f{key}"
+    key = idempotency_key(request)
+    return None if key is None else f"idempotency\x1f{source_id}\x1f{key}"
 
 
 def _webhook_properties(request: Request, data: bytes) -> tuple[dict, bool]:
@@ -304,13 +300,16 @@ def _webhook_properties(request: Request, data: bytes) -> tuple[dict, bool]:
 
 
 def _collect_query(request: Request) -> dict[str, str]:
-    """The profile, session and event id given as query parameters."""
+    """The profile, session and event id given as query parameters: ids, each
+    checked as an id in a JSON body would be (an empty value gives none)."""
     found: dict[str, str] = {}
-    for name, value in request.query_params.multi_items():
+    for name, value in query_pairs(request):
         if name not in COLLECT_QUERY:
             known = ", ".join(COLLECT_QUERY)
             raise ClientError(400, f"unknown query parameter {name!r} (known: {known})")
         if name in found:
             raise ClientError(400, f"query parameter {name!r} is given twice")
+        if value:
+            checked_id(value, f"query parameter {name!r}")
         found[name] = value
     return found

@@ -53,7 +53,9 @@ class Gate:
                 f"source {source_id!r} requires an Authorization: Bearer token",
                 "missing_token",
             )
-        if not hmac.compare_digest(given.encode(), token):
+        # Headers arrive decoded as Latin-1: that gives back the bytes sent,
+        # which are compared with the token's UTF-8 bytes.
+        if not hmac.compare_digest(given.encode("latin-1"), token):
             raise _refused(f"wrong bearer token for source {source_id!r}", "bad_token")
 
 

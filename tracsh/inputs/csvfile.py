@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from tracsh.inputs.bounded import RowSource, RowTooLarge
 from tracsh.inputs.events import stable_id
+from tracsh.inputs.ids import id_problem
 from tracsh.inputs.items import (
     Accepted,
     InputError,
@@ -132,10 +133,11 @@ class Plan:
         self.index = {}
         for position, column in enumerate(header):
             self.index.setdefault(column, position)
-        self.get_id, self.get_type = self.text_getter("id"), self.text_getter("type")
-        self.get_source = self.text_getter("source")
-        self.get_session = self.text_getter("session")
-        self.get_profile = self.text_getter("profile")
+        self.get_type = self.text_getter("type")
+        self.id_getters = {
+            name: self.text_getter(name)
+            for name in ("id", "source", "session", "profile")
+        }
         self.type_column = mapping.event["type"].column
         self.default_source = source
         self.time = self.time_reader(mapping.event.get("time"))
@@ -222,7 +224,10 @@ class Plan:
         event_type = self.get_type(row)
         if event_type is None or not event_type.strip():
             raise InputError(f'column "{self.type_column}" (the event type) is empty')
-        event_id = self.get_id(row)
+        ids = {name: getter(row) for name, getter in self.id_getters.items()}
+        if not all(text is None or text.isprintable() for text in ids.values()):
+            self.check_ids(ids)
+        event_id = ids["id"]
         if event_id is None:
             seed = None if self.name is None else f"{self.name}\x1f{line}\x1f{joined}"
             event_id = stable_id(seed) if seed else str(uuid.uuid4())
@@ -232,14 +237,23 @@ class Plan:
             "type": event_type,
             "time": time,
             "received": self.received,
-            "source": {"id": self.get_source(row) or self.default_source},
-            "session": {"id": self.get_session(row)},
-            "profile": {"id": self.get_profile(row)},
+            "source": {"id": ids["source"] or self.default_source},
+            "session": {"id": ids["session"]},
+            "profile": {"id": ids["profile"]},
             "properties": self.values(row, self.properties) if self.properties else {},
             "context": self.values(row, self.context) if self.context else {},
             "tags": list(self.mapping.tags),
             "raw": raw,
         }
+
+    def check_ids(self, ids: dict[str, str | None]) -> None:
+        """InputError naming the column of an id that breaks the id rule."""
+        for name, text in ids.items():
+            problem = None if text is None else id_problem(text)
+            if problem is not None:
+                spec = self.mapping.event[name]
+                where = f'column "{spec.column}"' if spec.column else f"event.{name}"
+                raise InputError(f"{where} (the {name} id) {problem}")
 
     def text_getter(self, name: str) -> Callable[[list[str]], str | None]:
         """A function of a row giving an id-like field as text, or None."""

@@ -10,6 +10,7 @@ import copy
 import hashlib
 import uuid
 
+from tracsh.inputs.ids import id_problem
 from tracsh.inputs.items import Accepted, InputError, Rejected, cut, kind_of
 from tracsh.inputs.jsontext import record_text, unstorable
 from tracsh.inputs.times import event_time
@@ -131,12 +132,18 @@ def _event_id(value: object, seed: str | None) -> str:
     if value is None:
         return stable_id(seed) if seed is not None else str(uuid.uuid4())
     if isinstance(value, str):
-        if not value:
-            raise InputError('"id" is empty')
-        return value
+        return checked_id(value, "id")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise InputError(f'"id" must be text or a number, got {kind_of(value)}')
+
+
+def checked_id(text: str, label: str) -> str:
+    """``text`` when it may be an id (tracsh/inputs/ids.py), else InputError."""
+    problem = id_problem(text)
+    if problem is not None:
+        raise InputError(f'"{label}" {problem}')
+    return text
 
 
 def ref_id(obj: dict, name: str) -> str | None:
@@ -148,7 +155,7 @@ def ref_id(obj: dict, name: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return value
+        return checked_id(value, label)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise InputError(f'"{label}" must be text, got {kind_of(value)}')
