@@ -107,7 +107,7 @@ TABLE = [
         {},
         body_of({"source": {"id": []}, "events": [OK_EVENT]}),
         400,
-        '"source.id" must be text, got an array',
+        '"source.id" must be text or a number, got an array',
     ),
     (
         "no events",

@@ -1,7 +1,8 @@
 """Text from the path, query and headers is read as strictly as text in a body.
 
 Bad UTF-8 is a 400 naming the field (never U+FFFD, which would merge different
-bad ids into one), and ids follow the one id rule whichever way they come.
+bad ids into one), ids follow the one id rule whichever way they come, and a
+reference that is not valid is never taken for "none given".
 """
 
 from __future__ import annotations
@@ -93,6 +94,36 @@ REFUSED = [
         {},
         body(profile={"id": "a\u0000b"}),
         f'no event could be accepted: events[0]: "profile.id" {CONTROL}',
+    ),
+    (
+        "a session id that is true",
+        "/track",
+        {},
+        body(session={"id": True}),
+        'no event could be accepted: events[0]: "session.id" must be text or a number, '
+        "got true",
+    ),
+    (
+        "a session that is a list",
+        "/track",
+        {},
+        body(session=[]),
+        'no event could be accepted: events[0]: "session" must be an id or {"id": …}, '
+        "got an array",
+    ),
+    (
+        "a profile without its id",
+        "/track",
+        {},
+        body(profile={"Id": "p1"}),
+        'no event could be accepted: events[0]: "profile" has no "id" (its keys: "Id")',
+    ),
+    (
+        "a source that is true",
+        "/track",
+        {},
+        json.dumps({"source": True, "events": [EVENT]}).encode(),
+        '"source" must be an id or {"id": …}, got true',
     ),
 ]
 

@@ -85,6 +85,10 @@ def test_generated_ids_are_uuid5_of_the_seed_else_random():
         ({"type": "v", "profile": {"id": 541312140}}, "profile", {"id": "541312140"}),
         ({"type": "v", "profile": "p1"}, "profile", {"id": "p1"}),
         ({"type": "v", "profile": {"id": ""}}, "profile", {"id": None}),
+        ({"type": "v", "profile": {}}, "profile", {"id": None}),
+        ({"type": "v", "profile": ""}, "profile", {"id": None}),
+        ({"type": "v", "source": "web"}, "source", {"id": "web"}),
+        ({"type": "v", "session": {"id": "s1", "x": 1}}, "session", {"id": "s1"}),
         ({"type": "v", "profile": "Ann Émile 李"}, "profile", {"id": "Ann Émile 李"}),
         ({"type": "v", "id": 1.5}, "id", "1.5"),
         ({"type": "v", "session": None}, "session", {"id": None}),
@@ -170,9 +174,29 @@ REASONS = [
     ({"type": "v", "id": ""}, '"id" is empty'),
     ({"type": "v", "id": True}, '"id" must be text or a number, got true'),
     ({"type": "v", "id": {"a": 1}}, '"id" must be text or a number, got an object'),
-    ({"type": "v", "profile": {"id": [1]}}, '"profile.id" must be text, got an array'),
-    ({"type": "v", "session": [1]}, '"session" must be text, got an array'),
-    # The id rule for every id.
+    (
+        {"type": "v", "profile": {"id": [1]}},
+        '"profile.id" must be text or a number, got an array',
+    ),
+    (
+        {"type": "v", "session": [1]},
+        '"session" must be an id or {"id": …}, got an array',
+    ),
+    # One rule for the three references, and the id rule for every id.
+    (
+        {"type": "v", "session": []},
+        '"session" must be an id or {"id": …}, got an array',
+    ),
+    ({"type": "v", "session": True}, '"session" must be an id or {"id": …}, got true'),
+    (
+        {"type": "v", "session": {"id": True}},
+        '"session.id" must be text or a number, got true',
+    ),
+    (
+        {"type": "v", "source": {"id": {}}},
+        '"source.id" must be text or a number, got an object',
+    ),
+    ({"type": "v", "profile": {"Id": "p1"}}, '"profile" has no "id" (its keys: "Id")'),
     (
         {"type": "v", "profile": "a\x00b"},
         '"profile" holds U+0000, a control character, which ids cannot hold',
@@ -358,7 +382,7 @@ def test_the_payload_sent_at_corrects_its_events_clock():
         ),
         (
             {"events": [{"type": "a"}], "profile": {"id": {}}},
-            ['events[0]: "profile.id" must be text, got an object'],
+            ['events[0]: "profile.id" must be text or a number, got an object'],
         ),
     ],
 )

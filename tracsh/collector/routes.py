@@ -253,6 +253,15 @@ def _given(payload: dict, name: str) -> str | None:
         return None
 
 
+def _absent(payload: dict, name: str) -> bool:
+    """True when the payload gives no ``name`` id; a bad one is not absent (its
+    events are refused for it, naming the field)."""
+    try:
+        return ref_id(payload, name) is None
+    except InputError:
+        return False
+
+
 def _name_the_visit(payload: dict, seed: str | None) -> None:
     """Give a payload without profile and session ids a session id of its own.
 
@@ -260,7 +269,7 @@ def _name_the_visit(payload: dict, seed: str | None) -> None:
     new profile that identify makes for the first of them, instead of making
     one each. Retries with an Idempotency-Key get the same session id.
     """
-    if _given(payload, "profile") is None and _given(payload, "session") is None:
+    if _absent(payload, "profile") and _absent(payload, "session"):
         session_id = str(uuid.uuid4()) if seed is None else stable_id(f"{seed}\x1fs")
         payload["session"] = {"id": session_id}
 

@@ -147,10 +147,18 @@ def checked_id(text: str, label: str) -> str:
 
 
 def ref_id(obj: dict, name: str) -> str | None:
-    """The id of ``source``, ``session`` or ``profile``: ``{"id": …}``, text or a
-    number."""
+    """The id that ``source``, ``session`` or ``profile`` gives, or None.
+
+    One rule for all three (docs/inputs.md, "Ids and references"): absent,
+    null, "" or ``{}`` give none; text or a number is the id itself; an object
+    gives its ``id`` the same way. Anything else is an InputError naming the
+    field, so a bad value is never taken for "none given".
+    """
     value, label = obj.get(name), name
     if isinstance(value, dict):
+        if value and "id" not in value:
+            keys = ", ".join(f'"{key}"' for key in sorted(map(str, value))[:3])
+            raise InputError(f'"{name}" has no "id" (its keys: {cut(keys)})')
         value, label = value.get("id"), f"{name}.id"
     if value is None or value == "":
         return None
@@ -158,7 +166,8 @@ def ref_id(obj: dict, name: str) -> str | None:
         return checked_id(value, label)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise InputError(f'"{label}" must be text, got {kind_of(value)}')
+    wanted = "text or a number" if label != name else 'an id or {"id": …}'
+    raise InputError(f'"{label}" must be {wanted}, got {kind_of(value)}')
 
 
 def _object(obj: dict, name: str) -> dict:
