@@ -86,3 +86,84 @@ def test_replaying_again_adds_no_rejects(project, capsys):
     capsys.readouterr()
     assert main(["rejects", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+# (argv, the usage line's start, the error line)
+USAGE = [
+    (
+        ["profile", "show", "p1", "--rules", "r"],
+        "usage: tracsh profile show ",
+        "tracsh profile show: error: unrecognized arguments: --rules r",
+    ),
+    (
+        ["outbox", "--rules", "r"],
+        "usage: tracsh outbox ",
+        "tracsh outbox: error: unrecognized arguments: --rules r",
+    ),
+    (
+        ["outbox", "--rules=r"],
+        "usage: tracsh outbox ",
+        "tracsh outbox: error: unrecognized arguments: --rules=r",
+    ),
+    (
+        ["outbox", "--rules", "r", "retry"],
+        "usage: tracsh outbox ",
+        "tracsh outbox: error: unrecognized arguments: --rules r",
+    ),
+    (
+        ["outbox", "retry", "--rules", "r"],
+        "usage: tracsh outbox retry ",
+        "tracsh outbox retry: error: unrecognized arguments: --rules r",
+    ),
+    (
+        ["check", "--bogus"],
+        "usage: tracsh check ",
+        "tracsh check: error: unrecognized arguments: --bogus",
+    ),
+    # A misspelt subcommand is still called one.
+    (
+        ["outbox", "retyr"],
+        "usage: tracsh outbox ",
+        "tracsh outbox: error: argument COMMAND: invalid choice: 'retyr' (choose "
+        "from 'retry')",
+    ),
+    (
+        ["nosuch", "--x"],
+        "usage: tracsh [-h]",
+        "tracsh: error: argument COMMAND: invalid choice: 'nosuch'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "usage", "error"), USAGE, ids=lambda v: str(v)[:40])
+def test_usage_errors_are_told_by_the_command_given(
+    project, capsys, argv, usage, error
+):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage), err
+    assert err.strip().splitlines()[-1].startswith(error), err
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        (
+            "/nonexistent.json",
+            "; to read the file /nonexistent.json, write --event @/nonexistent.json "
+            "(there is no such file either)",
+        ),
+        ("e.json", "; to read the file e.json, write --event @e.json"),
+        ("nope", ""),
+        ('{"type": }', ""),
+    ],
+)
+def test_a_document_that_looks_like_a_path_gets_a_hint(project, capsys, given, hint):
+    (project / "e.json").write_text('{"type": "buy"}')
+    assert main(["eval", 'event.type == "buy"', "--event", given]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tracsh eval: --event: not valid JSON: Expecting value")
+    assert err.endswith(hint)
+    assert ("to read the file" in err) == bool(hint)

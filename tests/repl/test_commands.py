@@ -442,3 +442,11 @@ def test_a_piped_script_reports_each_mistake_once_and_fails(workspace):
     assert "<stdin>:6:7: error: nothing was loaded from /etc/passwd; the 2" in shown
     assert "<stdin>:7:6: error: unexpected `now`" in shown
     assert shown.rstrip().endswith("1 segments, 0 journeys, 1 tests")
+
+
+def test_a_document_named_like_a_file_is_read_with_an_at(workspace, project):
+    (project / "e.json").write_text('{"type": "purchase"}')
+    for kind in ("event", "profile", "session"):
+        with pytest.raises(UserError, match=re.escape(f"write .{kind} @e.json")):
+            respond(workspace, f".{kind} e.json")
+    assert respond(workspace, ".event @e.json") == 'event set: "purchase" (@e.json)'

@@ -75,7 +75,19 @@ def document(option: str, given: str | None) -> Any:
     try:
         return parse_object(text)
     except DocumentError as err:
-        raise UserError(f"--{option}: {err}") from None
+        raise UserError(f"--{option}: {err}{_file_hint(option, given)}") from None
+
+
+def _file_hint(option: str, given: str) -> str:
+    """A hint when text that is not JSON looks like a file's path: files take @."""
+    text = given.strip()
+    if given.startswith("@") or text.startswith(("{", "[", '"')) or not text:
+        return ""
+    path = Path(text)
+    if not (path.exists() or "/" in text or "\\" in text or path.suffix):
+        return ""
+    missing = "" if path.exists() else " (there is no such file either)"
+    return f"; to read the file {text}, write --{option} @{text}{missing}"
 
 
 def clock(given: str | None, option: str = "--now") -> datetime:

@@ -8,9 +8,11 @@ only ``--debug`` shows a traceback.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import logging
 import pkgutil
+import re
 import sys
 
 import tracsh.cli
@@ -26,9 +28,58 @@ def load_commands() -> dict[str, Command]:
     return REGISTRY
 
 
+class CommandParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are told by the command they concern.
+
+    Each parser remembers the words it was given, so a mistake is reported with
+    that command's usage: an option no command knows (``tracsh outbox --rules
+    r``) is named as such, not taken for a misspelt subcommand ``r``.
+    """
+
+    given: list[str] = []
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Parse as argparse does, remembering ``args`` for error messages."""
+        self.given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str):
+        """Print this command's usage and ``message``, made clearer; exit 2."""
+        super().error(_clearer(self, message))
+
+
+def _clearer(parser: CommandParser, message: str) -> str:
+    """``message``, or "unrecognized arguments" when the word refused (as a
+    subcommand, or as a positional argument's value) is the value of an option
+    the command lacks: ``outbox --rules r`` is not a subcommand ``r``."""
+    found = _CHOICE.match(message)
+    if found is None:
+        return message
+    choice = ast.literal_eval(found.group(1))
+    words = iter(parser.given)
+    for word in words:
+        if word in ("--", choice):
+            break
+        if (
+            word.startswith("-")
+            and word.split("=")[0] not in parser._option_string_actions
+        ):
+            value = "" if "=" in word else next(words, "")
+            if value == choice:
+                return f"unrecognized arguments: {word} {value}"
+    return message
+
+
+_CHOICE = re.compile(
+    r"argument [^:]+: invalid (?:choice|\w+ value): "
+    r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
+)
+"""A refused word: a subcommand, or a positional argument of the wrong type."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every registered command."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="tracsh",
         description="tracsh: customer-data automation from the terminal.",
     )
@@ -59,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
             parents=[common],
         )
         entry.configure(sub)
-        sub.set_defaults(_command=entry)
+        sub.set_defaults(_command=entry, _parser=sub)
         if len(entry.words) == 1:
             commands[entry.words[0]] = sub
     return parser
@@ -71,7 +122,7 @@ def _group(top, groups: dict, commands: dict, name: str):
         holder = commands.get(name)
         if holder is None:
             holder = top.add_parser(name, help=GROUPS.get(name, ""))
-            holder.set_defaults(_group_parser=holder)
+            holder.set_defaults(_group_parser=holder, _parser=holder)
         groups[name] = holder.add_subparsers(dest="subcommand", metavar="COMMAND")
     return groups[name]
 
@@ -99,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         given = sys.argv[1:] if argv is None else argv
-        args = parser.parse_args(given or ["repl"])
+        args, extra = parser.parse_known_args(given or ["repl"])
+        if extra:
+            # Told by the command they were given to, with its usage.
+            told = getattr(args, "_parser", parser)
+            told.error(f"unrecognized arguments: {' '.join(extra)}")
     except KeyboardInterrupt:
         print("tracsh: interrupted", file=sys.stderr)
         return 130

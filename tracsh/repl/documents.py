@@ -47,6 +47,13 @@ def _parse(kind: str, argument: str) -> tuple[Any, str] | None:
         raise ArgumentError(f"{named}: {err}", reason, err.line, err.column) from None
 
 
+def _file_hint(kind: str, argument: str) -> str:
+    """For an id that is not stored but names a file: files are read with @."""
+    if Path(argument).is_file() or argument.endswith(".json"):
+        return f"; to read the file {argument}, write .{kind} @{argument}"
+    return ""
+
+
 def _usable(kind: str, doc: dict) -> None:
     """Refuse a profile or session the engine could not start from."""
     now = "2024-01-01T00:00:00+00:00"
@@ -79,6 +86,7 @@ def event(workspace: Workspace, argument: str) -> str:
             raise UserError(
                 f'no stored event "{argument}"; to make one, write '
                 '.event {"type": "purchase", "properties": {...}}'
+                + _file_hint("event", argument)
             )
         parsed = found, f"stored {argument}"
     doc, origin = parsed
@@ -113,6 +121,7 @@ def profile(workspace: Workspace, argument: str) -> str:
     if found is None:
         raise UserError(
             f'no stored profile answers to "{argument}" (Tab completes ids)'
+            + _file_hint("profile", argument)
         )
     docs.profile, docs.origin["profile"] = found, f"stored {found['id']}"
     sessions = store.profile_sessions(found["id"])
@@ -146,7 +155,9 @@ def session(workspace: Workspace, argument: str) -> str:
     else:
         found = workspace.store().get_session(argument)
         if found is None:
-            raise UserError(f'no stored session "{argument}"')
+            raise UserError(
+                f'no stored session "{argument}"' + _file_hint("session", argument)
+            )
         parsed = found, f"stored {argument}"
     docs.session, docs.origin["session"] = parsed
     return f"session set ({parsed[1]})"
