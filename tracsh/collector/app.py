@@ -43,6 +43,8 @@ class Traffic:
 
     started: int = 0
     active: int = 0
+    draining: bool = False
+    """Set when the stop begins: every answer from then on closes its connection."""
 
     @property
     def quiet(self) -> bool:
@@ -131,7 +133,8 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), header]}
+                added = [header, _CLOSE] if self.traffic.draining else [header]
+                message = {**message, "headers": [*message.get("headers", ()), *added]}
             await send(message)
 
         self.traffic.started += 1
@@ -162,6 +165,10 @@ class RequestLog:
             },
         )
 
+
+_CLOSE = (b"connection", b"close")
+"""While the daemon drains: the client is told, and the server closes the
+connection after the answer instead of reading another request from it."""
 
 _PREFIX = os.urandom(4).hex()
 _NUMBERS = itertools.count(1)

@@ -53,8 +53,12 @@ class CollectorServer(uvicorn.Server):
         So new connections are refused first, and open ones are still read
         until no request has started or been in progress for QUIET_SECONDS
         (at most LINGER_SECONDS): requests already on their way are handled
-        like any other in flight.
+        like any other in flight. Every answer from the start of the drain
+        carries ``Connection: close`` and ends its connection, so a client that
+        keeps its connection busy sends one more request there, not requests
+        until the cap.
         """
+        self.traffic.draining = True
         for server in self.servers:
             server.close()
         if self.server_state.connections:
@@ -71,6 +75,11 @@ class CollectorServer(uvicorn.Server):
                 return
             seen = self.traffic.started
             await asyncio.sleep(QUIET_SECONDS)
+        log.warning(
+            "connections still busy after %s s of draining; closing them",
+            LINGER_SECONDS,
+            extra={"connections": len(self.server_state.connections)},
+        )
 
 
 def bind(host: str, port: int) -> socket.socket:
