@@ -35,11 +35,19 @@ def notices(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+async def steady(pilot, read, seconds: float = 0.5) -> int:
+    """Wait until ``read()`` is above 0 and has not changed for ``seconds``."""
+    await until(pilot, lambda: read() > 0)
+    while True:
+        before = read()
+        await pilot.pause(seconds)
+        if read() == before:
+            return before
+
+
 async def caught_up(pilot) -> int:
     """Wait for an attached console to read the database's latest events."""
-    await until(pilot, lambda: pilot.app.seen_total > 0)
-    await pilot.pause(0.5)
-    return pilot.app.seen_total
+    return await steady(pilot, lambda: pilot.app.seen_total)
 
 
 def text_of(static: Static) -> str:
@@ -82,7 +90,7 @@ async def test_pause_holds_new_events_back(shop):
         write_events(shop, 30, start=1500)
         # The engine stores internal events (segment-entered, ...) too.
         await until(pilot, lambda: app.screen.stream.held >= 30)
-        held = app.screen.stream.held
+        held = await steady(pilot, lambda: app.screen.stream.held)
         assert [s.number for s in app.screen.stream.view][-1] == base
         await pilot.press("p")
         assert [s.number for s in app.screen.stream.view][-1] == base + held
