@@ -14,9 +14,11 @@ import logging
 import signal
 import sys
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
@@ -330,10 +332,30 @@ class ConsoleApp(App):
         log.error(summary, exc_info=error)
         self.push_screen(ErrorPanel(summary, where_it_failed(error)))
 
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run an action (what a key, a palette command or a footer click asks
+        for); one that fails gets an error panel and the console keeps going."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            name = action if isinstance(action, str) else action[1]
+            summary = f"action {name} failed: {type(error).__name__}: {error}"
+            log.error(summary, exc_info=error)
+            self.push_screen(ErrorPanel(summary, where_it_failed(error)))
+            return True
+
     def _handle_exception(self, error: Exception) -> None:
         """A worker that fails (ours or one of Textual's own, such as the command
-        palette's search) gets an error panel; anything else ends the app as
-        Textual ends it, with the terminal restored."""
+        palette's search) gets an error panel. Anything else that reaches here
+        ends the app as Textual ends it, with the terminal restored: Textual has
+        already stopped the message loop of the widget that raised, so going on
+        would leave a screen that no longer answers (a failing action never
+        gets here; see run_action)."""
         if isinstance(error, WorkerFailed):
             summary = f"a background task failed: {error.error}"
             log.error(summary, exc_info=error.error)
