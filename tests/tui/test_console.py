@@ -117,24 +117,32 @@ async def test_a_bad_condition_in_the_search_box_is_two_lines_not_a_panel(shop):
         app.screen.query_one("#search", Input).value = "profile.visits >> 3"
         await pilot.press("enter")
         await settle(pilot)
-        problem = text_of(app.screen.query_one("#search-problem", Static)).strip()
+        problem = text_of(app.screen.query_one("#search-result", Static)).strip()
         assert len(problem.splitlines()) == 2 and "column 17" in problem
         assert not isinstance(app.screen, ErrorPanel)
 
 
-async def test_search_by_email_and_by_id_prefix(shop):
+async def test_search_by_email_by_part_of_it_and_by_id_prefix(shop):
     app = console(shop)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
         with Store.open(shop / "tracsh.db", readonly=True) as store:
             doc = next(p for p in store.iter_profiles() if p["pii"].get("email"))
-        for text in (doc["pii"]["email"].upper(), doc["id"][:-1]):
+        email = doc["pii"]["email"]
+        for text, by in (
+            (email.upper(), "by e-mail"),
+            (email.split("@")[0], "by e-mail"),
+            (doc["id"][:-1], "by id"),
+        ):
+            await pilot.press("slash")  # enter in the results would open a row
             app.screen.query_one("#search", Input).value = text
             await pilot.press("enter")
             await settle(pilot)
             table = app.screen.query_one("#results", DataTable)
             found = [table.get_row_at(i)[0] for i in range(table.row_count)]
             assert doc["id"] in found, text
+            said = text_of(app.screen.query_one("#search-result", Static))
+            assert by in said, text
 
 
 async def test_a_saved_rule_runs_on_the_next_events(shop):

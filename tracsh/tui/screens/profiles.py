@@ -1,8 +1,10 @@
-"""Profiles: search by id, e-mail or condition; one profile, its events and mail.
+"""Profiles: search by id, e-mail, name or condition; one profile, its events, mail.
 
-A search that is not a plain id or address is read as a condition of the rule
-language (``profile.visits > 3``); a mistake in it is shown under the box, in
-two lines, and nothing else happens.
+Words in the search box find profiles by id prefix, part of the e-mail address
+and name (tracsh/tui/search.py); text with an operator or a field path is read
+as a condition of the rule language (``profile.visits > 3``). The line under
+the box says how many were found and by what, or, in two lines, what is wrong
+with the condition.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from textual.widgets import (
 from tracsh.tui.keys import bindings
 from tracsh.tui.messages import Seen
 from tracsh.tui.screens.base import ConsoleScreen
+from tracsh.tui.search import Found
 from tracsh.tui.widgets.details import event_detail, outbox_detail
-from tracsh.tui.widgets.profile import fill_tree, summary_text
+from tracsh.tui.widgets.profile import fill_tree, person_name, summary_text
 
-RESULT_COLUMNS = ("profile", "e-mail", "visits", "last seen")
+RESULT_COLUMNS = ("profile", "name", "e-mail", "visits", "last seen")
 TIMELINE_COLUMNS = ("time", "type", "source", "session")
 DELIVERY_COLUMNS = ("created", "kind", "target", "status", "rule")
 
@@ -41,7 +44,8 @@ class ProfilesScreen(ConsoleScreen):
 
     DEFAULT_CSS = """
     ProfilesScreen #search { height: 3; }
-    ProfilesScreen #search-problem { color: $error; height: auto; padding: 0 2; }
+    ProfilesScreen #search-result { color: $text-muted; height: auto; padding: 0 2; }
+    ProfilesScreen #search-result.-problem { color: $error; }
     ProfilesScreen #results { width: 58; }
     ProfilesScreen #summary { height: auto; padding: 0 1; }
     ProfilesScreen .split > DataTable { height: 1fr; }
@@ -58,10 +62,10 @@ class ProfilesScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         """Search box, results on the left, the open profile on the right."""
         yield Input(
-            placeholder="id, e-mail, or a condition such as profile.visits > 3",
+            placeholder="id, e-mail, name, or a condition such as profile.visits > 3",
             id="search",
         )
-        yield Static(id="search-problem")
+        yield Static(id="search-result")
         with Horizontal():
             yield DataTable(cursor_type="row", id="results")
             with Vertical():
@@ -105,24 +109,28 @@ class ProfilesScreen(ConsoleScreen):
     def load_failed(self, what: str, error: str) -> None:
         """A search mistake goes under the box; other failures as notices."""
         if what == "results":
-            self.query_one("#search-problem", Static).update(error)
+            self.say(error, problem=True)
         else:
             super().load_failed(what, error)
 
-    def show_results(self, found) -> None:
+    def say(self, text: str, problem: bool = False) -> None:
+        """Put ``text`` in the line under the search box."""
+        line = self.query_one("#search-result", Static)
+        line.update(text)
+        line.set_class(problem, "-problem")
+
+    def show_results(self, found: Found) -> None:
         """List what the search found and open the first (or the wanted) one."""
-        query, profiles = found
-        self.query_one("#search-problem", Static).update("")
+        self.say(found.summary())
         table = self.query_one("#results", DataTable)
         table.clear()
-        for doc in profiles:
+        for doc in found.profiles:
             email = (doc.get("pii") or {}).get("email") or ""
             last = str(doc.get("last_seen") or "")[:16].replace("T", " ")
-            table.add_row(doc["id"], email, doc.get("visits", 0), last, key=doc["id"])
-        noun = "profile" if len(profiles) == 1 else "profiles"
-        self.notify(f"{len(profiles)} {noun} by {query.kind}", timeout=2)
-        if profiles and self.wanted is not None:
-            self.open(profiles[0]["id"])
+            cells = (doc["id"], person_name(doc), email, doc.get("visits", 0), last)
+            table.add_row(*cells, key=doc["id"])
+        if found.profiles and self.wanted is not None:
+            self.open(found.profiles[0]["id"])
         self.wanted = None
         table.focus()
 
