@@ -37,6 +37,7 @@ from tracsh.tui.messages import (
     LogLine,
     Notice,
     RulesLoaded,
+    Seen,
 )
 from tracsh.tui.palette import ConsolePalette
 from tracsh.tui.reader import Reader
@@ -57,6 +58,7 @@ from tracsh.tui.screens.profiles import ProfilesScreen
 from tracsh.tui.screens.rules import RulesScreen
 from tracsh.tui.screens.segments import SegmentsScreen
 from tracsh.tui.themes import DARK, LIGHT, THEMES
+from tracsh.tui.widgets.details import why_unknown
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,7 @@ class ConsoleApp(App):
         """Read-only queries for the screens."""
         self.recent: deque = deque(maxlen=plan.rows)
         """The last events seen, oldest first; old ones drop off."""
-        self.seen_by_id: dict[str, object] = {}
+        self.seen_by_id: dict[str, Seen] = {}
         """The same events by event id, to find an event's outcome."""
         self.rates: deque[int] = deque([0], maxlen=60)
         """Events per second over the last minute."""
@@ -128,6 +130,9 @@ class ConsoleApp(App):
         """(segment, "entered"|"left") counts while the console ran the engine."""
         self.segment_baseline: dict[str, int] | None = None
         """Segment sizes when the console started, for "change"."""
+        self.first_seq = 0
+        """The log's last ``seq`` when the console started: events after it were
+        stored while it ran (by its engine, unless attached)."""
         self.seen_total = 0
         self.feed_text = "starting"
         self.feed_running = True
@@ -170,6 +175,7 @@ class ConsoleApp(App):
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._logging = logs.attach(self)
         self.segment_baseline = self.reader.segment_sizes()
+        self.first_seq = self.reader.last_seq()
         for problem in self.key_problems:
             self.notify(problem, title="tracsh.toml", severity="warning", timeout=10)
         self.feed = make_feed(self.plan, self.post_message)
@@ -364,6 +370,16 @@ class ConsoleApp(App):
         super()._handle_exception(error)
 
     # What screens ask of the app.
+
+    def seen_of(self, event: dict) -> Seen:
+        """The event as this console saw it, with its outcome, when it still
+        keeps it; else the stored event alone."""
+        return self.seen_by_id.get(event.get("id")) or Seen(0, event, None)
+
+    def why_unknown(self, event: dict) -> str:
+        """Why this console cannot say which rules ``event`` fired."""
+        ran_here = event.get("seq", self.first_seq + 1) > self.first_seq
+        return why_unknown(self.plan.attach, ran_here, self.plan.rows)
 
     async def open_profile(self, profile_id: str) -> None:
         """Show the Profiles screen with ``profile_id`` open."""

@@ -67,6 +67,11 @@ class Reader:
         with self._lock:
             return {row["rule_id"]: row for row in self._open().rule_stats()}
 
+    def last_seq(self) -> int:
+        """The highest ``seq`` in the event log, 0 when it is empty."""
+        with self._lock:
+            return self._open().last_seq()
+
     def segment_sizes(self) -> dict[str, int]:
         """Profiles per segment."""
         with self._lock:

@@ -157,15 +157,17 @@ class EventsScreen(ConsoleScreen):
             target.update("no events yet")
             return
         if seen.outcome is None:
-            self.load("event_outbox", self._attached_detail, seen)
+            self.load("event_outbox", self._stored_detail, seen)
             return
         target.update(event_detail(seen, self.app.ruleset, []))
 
-    def _attached_detail(self, seen: Seen):
+    def _stored_detail(self, seen: Seen):
         return seen, self.app.reader.event_outbox(seen.event["id"])
 
     def show_event_outbox(self, data) -> None:
-        """The detail of an event seen while attached, with what it queued."""
+        """The detail of an event without an outcome (seen while attached), with
+        what it queued."""
         seen, rows = data
-        detail = event_detail(seen, self.app.ruleset, rows)
+        unknown = self.app.why_unknown(seen.event)
+        detail = event_detail(seen, self.app.ruleset, rows, unknown)
         self.query_one("#event-detail", Static).update(detail)

@@ -24,7 +24,6 @@ from textual.widgets import (
 )
 
 from tracsh.tui.keys import bindings
-from tracsh.tui.messages import Seen
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.search import Found
 from tracsh.tui.widgets.details import event_detail, outbox_detail
@@ -177,11 +176,13 @@ class ProfilesScreen(ConsoleScreen):
             outbox.add_row(*cells, key=str(row["id"]))
 
     def show_event(self, event_id: str) -> None:
-        """A timeline event, with the rules it fired if this console ran it."""
+        """A timeline event, with the rules it fired if this console ran it and
+        still keeps it, and what it queued."""
         event = next(e for e in self.profile["events"] if e["id"] == event_id)
-        seen = self.app.seen_by_id.get(event_id) or Seen(0, event, None)
+        seen = self.app.seen_of(event)
         sent = [r for r in self.profile["deliveries"] if r["event_id"] == event_id]
-        detail = event_detail(seen, self.app.ruleset, sent)
+        unknown = self.app.why_unknown(event)
+        detail = event_detail(seen, self.app.ruleset, sent, unknown)
         self.query_one("#event-detail", Static).update(detail)
 
     def show_delivery(self, outbox_id: int) -> None:
