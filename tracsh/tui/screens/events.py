@@ -31,6 +31,11 @@ class EventsScreen(ConsoleScreen):
     }
     EventsScreen #left { width: 3fr; }
     EventsScreen #detail { width: 2fr; border-left: solid $primary 40%; padding: 0 1; }
+    EventsScreen.-narrow #body { layout: vertical; }
+    EventsScreen.-narrow #left { width: 100%; height: 1fr; }
+    EventsScreen.-narrow #detail {
+        width: 100%; height: 1fr; border-left: none; border-top: solid $primary 40%;
+    }
     """
 
     def __init__(self) -> None:
@@ -40,13 +45,13 @@ class EventsScreen(ConsoleScreen):
         """The event the right side shows (it may lag the cursor while following)."""
 
     def compose_body(self) -> ComposeResult:
-        """Filter box over the stream, the detail on the right."""
+        """Filter box over the stream, the detail on the right (narrow: below)."""
         yield Input(
             placeholder="filter: type:purchase profile:p-1 source:web (/ to type)",
             id="filter",
         )
-        yield Static(id="filter-problem")
-        with Horizontal():
+        yield Static(id="filter-problem", classes="-hidden")
+        with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static(header_text(), id="columns")
                 yield EventStream(self.app.plan.rows, id="stream")
@@ -126,7 +131,9 @@ class EventsScreen(ConsoleScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         """Apply the filter as it is typed."""
         match, problem = parse_filter(event.value)
-        self.query_one("#filter-problem", Static).update(problem or "")
+        line = self.query_one("#filter-problem", Static)
+        line.update(problem or "")
+        line.display = problem is not None
         if problem is None:
             self.stream.match = match
             self.stream.show_all(self.app.recent)

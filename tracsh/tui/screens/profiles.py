@@ -14,6 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import DescendantFocus
 from textual.widgets import (
     DataTable,
     Input,
@@ -41,16 +42,39 @@ class ProfilesScreen(ConsoleScreen):
     BINDINGS = bindings("profiles")
     """Search, results, forget, and the profile's tabs."""
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    """Below 140 columns the results and the profile share the width badly: the
+    screen shows one above the other, and the profile alone once it is read."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Below 30 rows the summary of a profile being read keeps to three lines."""
+
     DEFAULT_CSS = """
     ProfilesScreen #search { height: 3; }
     ProfilesScreen #search-result { color: $text-muted; height: auto; padding: 0 2; }
     ProfilesScreen #search-result.-problem { color: $error; }
-    ProfilesScreen #results { width: 58; }
+    ProfilesScreen #results { width: 1fr; max-width: 90; }
+    ProfilesScreen #profile-pane { width: 1fr; }
     ProfilesScreen #summary { height: auto; padding: 0 1; }
     ProfilesScreen .split > DataTable { height: 1fr; }
     ProfilesScreen .split > VerticalScroll {
         height: 1fr; border-top: solid $primary 40%; padding: 0 1;
     }
+
+    ProfilesScreen.-narrow #profile-body { layout: vertical; }
+    ProfilesScreen.-narrow #results { width: 100%; max-width: 100%; height: 1fr; }
+    ProfilesScreen.-narrow #profile-pane {
+        width: 100%; height: auto; max-height: 50%;
+        border-top: solid $primary 40%;
+    }
+    ProfilesScreen.-narrow #tabs { display: none; }
+    ProfilesScreen.-narrow.-reading #search { display: none; }
+    ProfilesScreen.-narrow.-reading #search-result { display: none; }
+    ProfilesScreen.-narrow.-reading #results { display: none; }
+    ProfilesScreen.-narrow.-reading #profile-pane {
+        height: 1fr; max-height: 100%; border-top: none;
+    }
+    ProfilesScreen.-narrow.-reading.-short #summary { max-height: 3; }
+    ProfilesScreen.-narrow.-reading #tabs { display: block; height: 1fr; }
     """
 
     def __init__(self) -> None:
@@ -59,15 +83,17 @@ class ProfilesScreen(ConsoleScreen):
         self.wanted: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        """Search box, results on the left, the open profile on the right."""
+        """Search box, results on the left, the open profile on the right (or,
+        narrow, the results over the profile's summary, and the profile alone
+        while one of its tabs has the focus)."""
         yield Input(
             placeholder="id, e-mail, name, or a condition such as profile.visits > 3",
             id="search",
         )
         yield Static(id="search-result")
-        with Horizontal():
+        with Horizontal(id="profile-body"):
             yield DataTable(cursor_type="row", id="results")
-            with Vertical():
+            with Vertical(id="profile-pane"):
                 yield Static("search for a profile", id="summary")
                 with TabbedContent(initial="fields", id="tabs"):
                     with TabPane("fields", id="fields"):
@@ -92,6 +118,13 @@ class ProfilesScreen(ConsoleScreen):
         ):
             self.query_one(table_id, DataTable).add_columns(*columns)
         self.query_one("#search", Input).focus()
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """Reading the profile (a tab has the focus) or finding one; narrow,
+        the screen shows only what that needs."""
+        pane = self.query_one("#profile-pane")
+        reading = pane in event.widget.ancestors_with_self
+        self.set_class(reading, "-reading")
 
     # Searching.
 
@@ -202,9 +235,10 @@ class ProfilesScreen(ConsoleScreen):
 
     def action_tab(self, name: str) -> None:
         """Show one of the open profile's tabs and move into it."""
+        self.set_class(True, "-reading")  # narrow, the tabs show only now
         self.query_one("#tabs", TabbedContent).active = name
         target = {"fields": "#tree", "timeline": "#events", "deliveries": "#outbox"}
-        self.query_one(target[name]).focus()
+        self.call_after_refresh(self.query_one(target[name]).focus)
 
     def action_forget(self) -> None:
         """Forget the open profile, after asking with what it would delete."""
