@@ -10,6 +10,7 @@ from tracsh.tui.keys import bindings
 from tracsh.tui.messages import Seen
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.widgets.details import event_detail
+from tracsh.tui.widgets.searchbox import SearchBox
 from tracsh.tui.widgets.stream import EventStream, header_text, parse_filter
 
 DETAIL_PAUSE = 0.3
@@ -46,7 +47,8 @@ class EventsScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         """Filter box over the stream, the detail on the right (narrow: below)."""
-        yield Input(
+        yield SearchBox(
+            "events.filter",
             placeholder="filter: type:purchase profile:p-1 source:web (/ to type)",
             id="filter",
         )

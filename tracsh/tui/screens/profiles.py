@@ -29,6 +29,7 @@ from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.search import Found
 from tracsh.tui.widgets.details import event_detail, outbox_detail
 from tracsh.tui.widgets.profile import fill_tree, person_name, summary_text
+from tracsh.tui.widgets.searchbox import SearchBox
 
 RESULT_COLUMNS = ("profile", "name", "e-mail", "visits", "last seen")
 TIMELINE_COLUMNS = ("time", "type", "source", "session")
@@ -86,7 +87,8 @@ class ProfilesScreen(ConsoleScreen):
         """Search box, results on the left, the open profile on the right (or,
         narrow, the results over the profile's summary, and the profile alone
         while one of its tabs has the focus)."""
-        yield Input(
+        yield SearchBox(
+            "profiles.search",
             placeholder="id, e-mail, name, or a condition such as profile.visits > 3",
             id="search",
         )
