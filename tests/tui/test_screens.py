@@ -68,6 +68,15 @@ async def test_rules_with_one_open(shop, snapshot):
         snapshot.assert_match(await screen_svg(pilot), "rules.svg")
 
 
+async def test_rules_at_80_by_24_show_the_rule_under_the_table(shop, snapshot):
+    app = console(shop)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "down")
+        await settle(pilot)
+        snapshot.assert_match(await screen_svg(pilot), "rules-80x24.svg")
+
+
 async def test_rule_editor_marks_a_mistake_in_place(shop, snapshot):
     app = console(shop)
     async with app.run_test(size=SIZE) as pilot:

@@ -101,24 +101,13 @@ class ConsoleApp(App):
     """One screen per area; the number keys switch between them."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    """Screens narrower than 100 columns get the class ``-narrow``."""
+    """Screens narrower than 100 columns get the class ``-narrow`` and put a
+    row's detail under their list rather than beside it."""
 
     CSS = """
     .-hidden { display: none; }
     #log-panel { height: 10; border-top: solid $primary 40%; }
     #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
-
-    /* Narrow, a table and the selected row's detail side by side are both too
-       thin to read: the detail goes under the table, full width. */
-    RulesScreen.-narrow > Horizontal, SegmentsScreen.-narrow > Horizontal,
-    OutboxScreen.-narrow > Horizontal, JourneysScreen.-narrow > Horizontal {
-        layout: vertical;
-    }
-    .-narrow > Horizontal > DataTable { width: 100%; height: 1fr; }
-    .-narrow > Horizontal > VerticalScroll {
-        width: 100%; height: auto; max-height: 50%;
-        border-left: none; border-top: solid $primary 40%;
-    }
     """
 
     def __init__(
