@@ -32,7 +32,10 @@ from tracsh.tui.feed import FeedPlan
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "samples" / "shop" / "events.ndjson"
 SIZE = (120, 36)
-"""Every Pilot test runs at this terminal size."""
+"""Every Pilot test runs at this terminal size, but those of narrow screens."""
+
+NARROW = (80, 24)
+"""The smallest terminal the console is made for."""
 
 REPLAYED = 1500
 """Shop events in the prepared database."""

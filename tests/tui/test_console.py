@@ -9,6 +9,7 @@ import json
 import httpx
 import pytest
 from console_harness import (
+    REPLAYED,
     SIZE,
     Receiver,
     console,
@@ -17,6 +18,7 @@ from console_harness import (
     replay_done,
     replay_file,
     settle,
+    shop_events,
     until,
     webhook_to,
     write_events,
@@ -125,24 +127,32 @@ async def test_a_bad_condition_in_the_search_box_is_two_lines_not_a_panel(shop):
         app.screen.query_one("#search", Input).value = "profile.visits >> 3"
         await pilot.press("enter")
         await settle(pilot)
-        problem = text_of(app.screen.query_one("#search-problem", Static)).strip()
+        problem = text_of(app.screen.query_one("#search-result", Static)).strip()
         assert len(problem.splitlines()) == 2 and "column 17" in problem
         assert not isinstance(app.screen, ErrorPanel)
 
 
-async def test_search_by_email_and_by_id_prefix(shop):
+async def test_search_by_email_by_part_of_it_and_by_id_prefix(shop):
     app = console(shop)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
         with Store.open(shop / "tracsh.db", readonly=True) as store:
             doc = next(p for p in store.iter_profiles() if p["pii"].get("email"))
-        for text in (doc["pii"]["email"].upper(), doc["id"][:-1]):
+        email = doc["pii"]["email"]
+        for text, by in (
+            (email.upper(), "by e-mail"),
+            (email.split("@")[0], "by e-mail"),
+            (doc["id"][:-1], "by id"),
+        ):
+            await pilot.press("slash")  # enter in the results would open a row
             app.screen.query_one("#search", Input).value = text
             await pilot.press("enter")
             await settle(pilot)
             table = app.screen.query_one("#results", DataTable)
             found = [table.get_row_at(i)[0] for i in range(table.row_count)]
             assert doc["id"] in found, text
+            said = text_of(app.screen.query_one("#search-result", Static))
+            assert by in said, text
 
 
 async def test_a_saved_rule_runs_on_the_next_events(shop):
@@ -284,6 +294,56 @@ async def test_attached_the_console_shows_what_another_process_writes(shop):
         assert [i for i in new if i.startswith("ev-")] == [
             f"ev-{n:05d}" for n in range(1501, 1551)
         ]
+
+
+def why_not_known(app, event: dict) -> str:
+    """What the detail says when it cannot say which rules an event fired."""
+    app.screen.show_event(event["id"])
+    detail = text_of(app.screen.query_one("#event-detail", Static))
+    return " ".join(detail.split())
+
+
+async def test_an_event_the_console_no_longer_keeps_says_why(shop):
+    earlier = {(e.get("profile") or {}).get("id") for e in shop_events(REPLAYED)}
+    replayed = shop_events(60, start=REPLAYED)
+    person = next(
+        e["profile"]["id"]
+        for e in replayed[:50]
+        if (e.get("profile") or {}).get("id") in earlier
+    )
+    app = console(shop, replay=replay_file(shop, 60), speed=0, rows=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await replay_done(pilot)
+        await app.open_profile(person)
+        await settle(pilot)
+        said = {"ran": 0, "before": 0}
+        for event in app.screen.profile["events"]:
+            if event["id"] in app.seen_by_id:
+                continue
+            detail = why_not_known(app, event)
+            assert "Watching another process" not in detail
+            assert "What it queued is below." in detail or "queued nothing" in detail
+            if event["seq"] > app.first_seq:
+                said["ran"] += 1
+                assert "this console ran this event, but keeps only the last 5 " in (
+                    detail
+                )
+            else:
+                said["before"] += 1
+                assert "stored before this console started" in detail
+        assert said["ran"] and said["before"]
+
+
+async def test_attached_an_event_says_another_process_ran_it(shop):
+    app = console(shop, attach=True, rows=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await caught_up(pilot)
+        await pilot.press("2", "up")
+        await settle(pilot)
+        detail = " ".join(
+            text_of(app.screen.query_one("#event-detail", Static)).split()
+        )
+        assert "Watching another process (--attach)" in detail
 
 
 async def test_a_failing_replay_shows_a_panel_and_the_console_goes_on(shop):

@@ -6,6 +6,7 @@ import pytest
 from console_harness import SIZE, console, settle
 from textual.app import App
 from textual.screen import Screen
+from textual.widgets import Input
 
 from tracsh.tui.app import ConsoleApp
 from tracsh.tui.keys import AREAS, BY_ID, REGISTRY, key_problem, keymap_of
@@ -139,3 +140,40 @@ async def test_the_palette_offers_console_and_screen_commands(shop):
         await pilot.press("ctrl+p", *"evpause", "enter")
         await settle(pilot)
         assert app.screen.stream.paused
+
+
+BOXES = [("5", "#search", "profiles.search"), ("2", "#filter", "events.filter")]
+"""Screens with a search or filter box: their key, the box, the binding to it."""
+
+
+@pytest.mark.parametrize(("screen", "box", "binding"), BOXES)
+async def test_the_search_key_moves_to_the_box_and_is_never_typed_there(
+    shop, screen, box, binding
+):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(screen, "slash")
+        field = app.screen.query_one(box, Input)
+        assert app.focused is field
+        await pilot.press("slash", *"zoe", "escape")  # move away, and back
+        await pilot.press("slash", "slash")
+        assert field.value == "zoe" and app.focused is field
+        await pilot.press(*"ann")  # the text was selected: typing replaces it
+        assert field.value == "ann"
+
+
+async def test_a_condition_being_typed_can_still_divide(shop):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "slash", *"profile.visits", "slash", "2")
+        assert app.screen.query_one("#search", Input).value == "profile.visits/2"
+
+
+async def test_slash_is_typed_when_another_key_moves_to_the_box(shop):
+    app = console(shop, keys={"profiles.search": "f6"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "f6", "f6", "slash")
+        assert app.screen.query_one("#search", Input).value == "/"

@@ -26,7 +26,7 @@ CONDITIONS = [
 @pytest.mark.parametrize("text", CONDITIONS)
 def test_a_condition_search_finds_what_the_evaluator_finds(shop, text):
     reader = Reader(shop / "tracsh.db")
-    query, found = reader.search(text)
+    result = reader.search(text)
     check = compile_condition(load_condition(text, "search"))
     with Store.open(shop / "tracsh.db", readonly=True) as store:
         now = datetime.now(UTC)
@@ -36,8 +36,8 @@ def test_a_condition_search_finds_what_the_evaluator_finds(shop, text):
             if check(Scope(profile=doc, now=now)) is True
         ]
     reader.close()
-    assert query.kind == "condition"
-    assert [doc["id"] for doc in found] == wanted[:200]
+    assert result.query.kind == "condition"
+    assert [doc["id"] for doc in result.profiles] == wanted[:200]
 
 
 REFUSED = [
@@ -67,16 +67,80 @@ def test_a_condition_sql_cannot_run_says_why_in_two_lines(text, message):
         assert said == message
 
 
+def matched(found) -> list[tuple[str, str]]:
+    """Each profile found, with what it matched by."""
+    return [(p["id"], by) for p, by in zip(found.profiles, found.by, strict=True)]
+
+
 def test_searches_by_address_and_by_id(shop):
     reader = Reader(shop / "tracsh.db")
     with Store.open(shop / "tracsh.db", readonly=True) as store:
         doc = next(p for p in store.iter_profiles() if p["pii"].get("email"))
-    for text, kind in ((doc["pii"]["email"].upper(), "email"), (doc["id"], "id")):
-        query, found = reader.search(text)
-        assert query.kind == kind and doc["id"] in [p["id"] for p in found]
-    _, found = reader.search(doc["id"][:-1])
-    assert all(p["id"].startswith(doc["id"][:-1]) for p in found)
+    for text, by in ((doc["pii"]["email"].upper(), "e-mail"), (doc["id"], "id")):
+        found = reader.search(text)
+        assert found.query.kind == "words"
+        assert (doc["id"], by) in matched(found)
+    found = reader.search(doc["id"][:-1])
+    assert all(p["id"].startswith(doc["id"][:-1]) for p in found.profiles)
     reader.close()
+
+
+PEOPLE = [
+    {"id": "p-1", "pii": {"email": "zoe.dubois@example.test", "first_name": "Zoë"}},
+    {"id": "p-2", "traits": {"name": "Ann Lee"}},
+    {"id": "p-3", "pii": {"first_name": "Bob", "last_name": "Stone"}},
+    {"id": "zoe-7", "pii": {"email": "z7@example.test"}},
+    {"id": "p-4", "pii": {"email": "100%_sure@example.test"}},
+]
+"""Profiles a name or part of an address finds; names as the shop's rules keep
+them (pii.first_name, pii.last_name) or as a CRM import might (traits.name)."""
+
+WORDS = [
+    ("zoe.dubois", [("p-1", "e-mail")], "1 profile by e-mail"),
+    ("DUBOIS", [("p-1", "e-mail")], "1 profile by e-mail"),
+    ("Zoe Dubois", [("p-1", "name")], "1 profile by name"),
+    ("zoë", [("p-1", "name")], "1 profile by name"),
+    (
+        "zoe",
+        [("zoe-7", "id"), ("p-1", "e-mail")],
+        "2 profiles: 1 by id, 1 by e-mail",
+    ),
+    ("lee ann", [("p-2", "name")], "1 profile by name"),
+    ("stone", [("p-3", "name")], "1 profile by name"),
+    ("p-3", [("p-3", "id")], "1 profile by id"),
+    ("100%", [("p-4", "e-mail")], "1 profile by e-mail"),
+    ("10_", [], "no profile's id, e-mail or name has '10_'"),
+    ("nobody", [], "no profile's id, e-mail or name has 'nobody'"),
+]
+
+
+@pytest.mark.parametrize(("text", "found", "summary"), WORDS)
+def test_words_find_by_id_then_e_mail_then_name_and_say_so(
+    tmp_path, text, found, summary
+):
+    with Store.open(tmp_path / "people.db") as store, store.transaction():
+        for doc in PEOPLE:
+            store.put_profile(doc)
+    reader = Reader(tmp_path / "people.db")
+    result = reader.search(text)
+    reader.close()
+    assert matched(result) == found
+    assert result.summary() == summary
+
+
+KINDS = [
+    ("zoe", "words"),
+    ("Zoë Dubois", "words"),
+    ("event.planner@example.test", "words"),
+    ("profile.pii.email is missing", "condition"),
+    ("profile.visits > 3", "condition"),
+    ('"vip" in profile.segments', "condition"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), KINDS)
+def test_words_are_words_and_a_condition_is_a_condition(text, kind):
+    assert parse_query(text).kind == kind
 
 
 def test_a_profile_comes_with_its_newest_events_and_deliveries(shop):

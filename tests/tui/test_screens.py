@@ -1,4 +1,5 @@
-"""Every screen at 120x36, exported by Textual and compared as SVG snapshots.
+"""Every screen at 120x36, the busiest ones at 80x24 too, exported by Textual and
+compared as SVG snapshots.
 
 Run ``pytest tests/tui --snapshot-update`` after a deliberate change of looks,
 and look at the new SVGs before committing them.
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from console_harness import (
+    NARROW,
     SIZE,
     console,
     replay_done,
@@ -66,6 +68,15 @@ async def test_rules_with_one_open(shop, snapshot):
         snapshot.assert_match(await screen_svg(pilot), "rules.svg")
 
 
+async def test_rules_at_80_by_24_show_the_rule_under_the_table(shop, snapshot):
+    app = console(shop)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "down")
+        await settle(pilot)
+        snapshot.assert_match(await screen_svg(pilot), "rules-80x24.svg")
+
+
 async def test_rule_editor_marks_a_mistake_in_place(shop, snapshot):
     app = console(shop)
     async with app.run_test(size=SIZE) as pilot:
@@ -88,6 +99,35 @@ async def test_profiles_found_by_condition_with_deliveries(shop, snapshot):
         await pilot.press("d")
         await settle(pilot)
         snapshot.assert_match(await screen_svg(pilot), "profiles.svg")
+
+
+async def test_a_profile_read_at_80_by_24(shop, snapshot):
+    app = console(shop)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        await search(pilot, "zoe dubois")
+        await settle(pilot)
+        assert app.screen.profile["profile"]["pii"]["email"] == (
+            "zoe.dubois@example.test"
+        )
+        await pilot.press("t", "down")
+        await settle(pilot)
+        assert app.screen.has_class("-narrow", "-reading")
+        snapshot.assert_match(await screen_svg(pilot), "profiles-80x24.svg")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.screen.has_class("-reading")
+        assert app.focused is app.screen.query_one("#results")
+
+
+async def test_live_events_at_80_by_24(shop, snapshot):
+    app = console(shop, replay=replay_file(shop, 120), speed=0)
+    async with app.run_test(size=NARROW) as pilot:
+        await replay_done(pilot)
+        await pilot.press("2", "up", "up")
+        await settle(pilot)
+        await until(pilot, lambda: app.screen.detailed is app.screen.stream.current)
+        snapshot.assert_match(await screen_svg(pilot), "events-80x24.svg")
 
 
 async def test_profile_search_mistake_is_shown_under_the_box(shop, snapshot):

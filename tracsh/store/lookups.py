@@ -1,22 +1,41 @@
 """Queries for the operator console: finding people, their mail, a forget's reach.
 
 Mixed into :class:`tracsh.store.Store`. The console's screens call the reads
-on a read-only connection from loader threads: profiles by e-mail or id
-prefix, a profile's latest events, outbox rows newest first (by status,
-profile or event). Its engine process asks what ``forget_profile`` would
-delete before the operator confirms, on the writer.
+on a read-only connection from loader threads: profiles by id prefix, part of
+an e-mail address or of a name, a profile's latest events, outbox rows newest
+first (by status, profile or event). Its engine process asks what
+``forget_profile`` would delete before the operator confirms, on the writer.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from typing import Any
 
 from tracsh.store.records import _outbox_row
 
 _OUTBOX_FILTERS = ("status", "profile_id", "event_id")
 """Columns outbox rows can be picked by."""
+
+NAME_FIELDS = ("first_name", "last_name", "name")
+"""The fields that hold a person's name, under ``pii`` (where the shop's rules
+keep them) or ``traits``."""
+
+_NAME_PATHS = [f"{part}.{field}" for part in ("pii", "traits") for field in NAME_FIELDS]
+_NAME = " || ' ' || ".join(
+    f"coalesce(json_extract(doc, '$.{path}'), '')"
+    for path in (*_NAME_PATHS, "pii.email")
+)
+"""A profile's name fields and e-mail address as one text, in SQL: a last name
+often is only in the address (zoe.dubois@…)."""
+
+
+def fold(text: str) -> str:
+    """Text as a name search compares it: any case, accents dropped (Zoë, zoe)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _like(text: str) -> str:
@@ -36,6 +55,21 @@ class LookupsMixin:
             "SELECT doc FROM profiles WHERE lower(json_extract(doc, '$.pii.email')) "
             "LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
             (f"%{_like(text.lower())}%", limit),
+        )
+        return [json.loads(doc) for (doc,) in rows]
+
+    def profiles_by_name(self, text: str, limit: int) -> list[dict]:
+        """Profiles whose name fields and e-mail address together hold every word
+        of ``text`` (any case, with or without accents), in id order."""
+        words = fold(text).split()
+        if not words:
+            return []
+        self.conn.create_function("tracsh_fold", 1, fold, deterministic=True)
+        tests = " AND ".join("name LIKE ? ESCAPE '\\'" for _ in words)
+        rows = self._run(
+            f"SELECT doc FROM (SELECT id, doc, tracsh_fold({_NAME}) AS name "
+            f"FROM profiles) WHERE {tests} ORDER BY id LIMIT ?",
+            (*(f"%{_like(word)}%" for word in words), limit),
         )
         return [json.loads(doc) for (doc,) in rows]
 

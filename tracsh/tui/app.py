@@ -14,9 +14,11 @@ import logging
 import signal
 import sys
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
@@ -35,6 +37,7 @@ from tracsh.tui.messages import (
     LogLine,
     Notice,
     RulesLoaded,
+    Seen,
 )
 from tracsh.tui.palette import ConsolePalette
 from tracsh.tui.reader import Reader
@@ -55,6 +58,7 @@ from tracsh.tui.screens.profiles import ProfilesScreen
 from tracsh.tui.screens.rules import RulesScreen
 from tracsh.tui.screens.segments import SegmentsScreen
 from tracsh.tui.themes import DARK, LIGHT, THEMES
+from tracsh.tui.widgets.details import why_unknown
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,10 @@ class ConsoleApp(App):
     }
     """One screen per area; the number keys switch between them."""
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    """Screens narrower than 100 columns get the class ``-narrow`` and put a
+    row's detail under their list rather than beside it."""
+
     CSS = """
     .-hidden { display: none; }
     #log-panel { height: 10; border-top: solid $primary 40%; }
@@ -118,7 +126,7 @@ class ConsoleApp(App):
         """Read-only queries for the screens."""
         self.recent: deque = deque(maxlen=plan.rows)
         """The last events seen, oldest first; old ones drop off."""
-        self.seen_by_id: dict[str, object] = {}
+        self.seen_by_id: dict[str, Seen] = {}
         """The same events by event id, to find an event's outcome."""
         self.rates: deque[int] = deque([0], maxlen=60)
         """Events per second over the last minute."""
@@ -126,6 +134,9 @@ class ConsoleApp(App):
         """(segment, "entered"|"left") counts while the console ran the engine."""
         self.segment_baseline: dict[str, int] | None = None
         """Segment sizes when the console started, for "change"."""
+        self.first_seq = 0
+        """The log's last ``seq`` when the console started: events after it were
+        stored while it ran (by its engine, unless attached)."""
         self.seen_total = 0
         self.feed_text = "starting"
         self.feed_running = True
@@ -168,6 +179,7 @@ class ConsoleApp(App):
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._logging = logs.attach(self)
         self.segment_baseline = self.reader.segment_sizes()
+        self.first_seq = self.reader.last_seq()
         for problem in self.key_problems:
             self.notify(problem, title="tracsh.toml", severity="warning", timeout=10)
         self.feed = make_feed(self.plan, self.post_message)
@@ -330,10 +342,30 @@ class ConsoleApp(App):
         log.error(summary, exc_info=error)
         self.push_screen(ErrorPanel(summary, where_it_failed(error)))
 
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run an action (what a key, a palette command or a footer click asks
+        for); one that fails gets an error panel and the console keeps going."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            name = action if isinstance(action, str) else action[1]
+            summary = f"action {name} failed: {type(error).__name__}: {error}"
+            log.error(summary, exc_info=error)
+            self.push_screen(ErrorPanel(summary, where_it_failed(error)))
+            return True
+
     def _handle_exception(self, error: Exception) -> None:
         """A worker that fails (ours or one of Textual's own, such as the command
-        palette's search) gets an error panel; anything else ends the app as
-        Textual ends it, with the terminal restored."""
+        palette's search) gets an error panel. Anything else that reaches here
+        ends the app as Textual ends it, with the terminal restored: Textual has
+        already stopped the message loop of the widget that raised, so going on
+        would leave a screen that no longer answers (a failing action never
+        gets here; see run_action)."""
         if isinstance(error, WorkerFailed):
             summary = f"a background task failed: {error.error}"
             log.error(summary, exc_info=error.error)
@@ -342,6 +374,16 @@ class ConsoleApp(App):
         super()._handle_exception(error)
 
     # What screens ask of the app.
+
+    def seen_of(self, event: dict) -> Seen:
+        """The event as this console saw it, with its outcome, when it still
+        keeps it; else the stored event alone."""
+        return self.seen_by_id.get(event.get("id")) or Seen(0, event, None)
+
+    def why_unknown(self, event: dict) -> str:
+        """Why this console cannot say which rules ``event`` fired."""
+        ran_here = event.get("seq", self.first_seq + 1) > self.first_seq
+        return why_unknown(self.plan.attach, ran_here, self.plan.rows)
 
     async def open_profile(self, profile_id: str) -> None:
         """Show the Profiles screen with ``profile_id`` open."""

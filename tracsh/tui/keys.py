@@ -242,7 +242,7 @@ REGISTRY: tuple[KeyBinding, ...] = (
         "slash",
         "search",
         "search",
-        "search by id, e-mail or condition",
+        "search by id, e-mail, name or condition",
     ),
     _b(
         "profiles.results",

@@ -26,7 +26,8 @@ class Seen:
     event: dict
     """The event as stored."""
     outcome: Outcome | None
-    """What the engine made of it; None when watching another process."""
+    """What the engine made of it; None when that is not known here (watching
+    another process, or an event this console did not run or no longer keeps)."""
 
 
 class FeedEvents(Message):

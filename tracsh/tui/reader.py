@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tracsh.store import Store
-from tracsh.tui.search import Query, parse_query
+from tracsh.tui.search import Found, parse_query
 
 TIMELINE = 200
 """How many of a profile's latest events its timeline shows."""
@@ -67,6 +67,11 @@ class Reader:
         with self._lock:
             return {row["rule_id"]: row for row in self._open().rule_stats()}
 
+    def last_seq(self) -> int:
+        """The highest ``seq`` in the event log, 0 when it is empty."""
+        with self._lock:
+            return self._open().last_seq()
+
     def segment_sizes(self) -> dict[str, int]:
         """Profiles per segment."""
         with self._lock:
@@ -74,18 +79,26 @@ class Reader:
 
     # Profiles.
 
-    def search(self, text: str) -> tuple[Query, list[dict]]:
-        """The profiles ``text`` finds (SearchError when it cannot be run)."""
+    def search(self, text: str) -> Found:
+        """The profiles ``text`` finds (SearchError when it cannot be run): by a
+        condition, or by id prefix, then part of the e-mail, then the name."""
         query = parse_query(text)
         with self._lock:
             store = self._open()
             if query.kind == "condition":
-                found = store.profiles_where(query.sql.text, query.sql.params, FOUND)
-            elif query.kind == "email":
-                found = store.profiles_by_email(query.text, FOUND)
-            else:
-                found = store.profiles_by_id_prefix(query.text, FOUND)
-        return query, found
+                docs = store.profiles_where(query.sql.text, query.sql.params, FOUND)
+                return Found(query, docs, ["condition"] * len(docs), FOUND)
+            lookups = (
+                ("id", store.profiles_by_id_prefix),
+                ("e-mail", store.profiles_by_email),
+                ("name", store.profiles_by_name),
+            )
+            found: dict[str, tuple[dict, str]] = {}
+            for by, lookup in lookups:
+                for doc in lookup(query.text, FOUND):
+                    found.setdefault(doc["id"], (doc, by))
+        picked = list(found.values())[:FOUND]
+        return Found(query, [doc for doc, _ in picked], [by for _, by in picked], FOUND)
 
     def profile(self, profile_id: str) -> dict[str, Any] | None:
         """One profile with its latest events, sessions and deliveries."""

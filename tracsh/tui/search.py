@@ -1,6 +1,8 @@
-"""What the Profiles search box means: an id, an e-mail address, or a condition.
+"""What the Profiles search box means: an id, an e-mail, a name, or a condition.
 
-A condition is read with the rule language's own loader and run in SQL
+Words find profiles whose id starts with them, whose e-mail address holds them
+or whose name holds every one of them; Found says which matched by what. A
+condition is read with the rule language's own loader and run in SQL
 (tracsh.lang.sql, as ``tracsh profile list --where`` runs it), so a search
 over many profiles costs the console's process one query, not a decode of
 every profile. A typing mistake, or a condition SQL cannot run (one that reads
@@ -10,6 +12,7 @@ the event, or count()), comes back as a two-line message for the box.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +20,13 @@ from tracsh.lang.errors import RuleError
 from tracsh.lang.loader import load_condition
 from tracsh.lang.sql import SqlCondition, SqlRefused, to_sql
 
-_CONDITION_SIGNS = re.compile(r"""\s|[=<>!()"'\[\]]|^(profile|event|session)\.""")
+_CONDITION_SIGNS = re.compile(r"""[=<>!()"'\[\]]""")
+"""What only a condition has: an operator, a quote, a bracket. A name (``Zoë
+Dubois``) has spaces, so spaces alone do not make a condition."""
+
+_DOCUMENT_PATH = re.compile(r"\b(profile|event|session)\.")
+"""A condition without operators still reads a field (``profile.email exists``);
+an e-mail address may look like one (``event.planner@example.test``)."""
 
 WHY = (
     "; the search reads stored profiles, and only profile fields are stored "
@@ -35,7 +44,7 @@ class Query:
     """A parsed search."""
 
     kind: str
-    """"id", "email" or "condition"."""
+    """"words" (an id, an e-mail, a name) or "condition"."""
     text: str
     """What was typed, trimmed."""
     sql: SqlCondition | None = None
@@ -47,12 +56,45 @@ def parse_query(text: str, now: datetime | None = None) -> Query:
     or that SQL cannot run. ``now`` is what the condition's ``now`` means."""
     text = text.strip()
     if not text:
-        raise SearchError("type an id, an e-mail address or a condition")
-    if _CONDITION_SIGNS.search(text):
+        raise SearchError("type an id, part of an e-mail or a name, or a condition")
+    path = _DOCUMENT_PATH.search(text) and "@" not in text
+    if _CONDITION_SIGNS.search(text) or path:
         return Query("condition", text, _sql(text, now or datetime.now(UTC)))
-    if "@" in text:
-        return Query("email", text.lower())
-    return Query("id", text)
+    return Query("words", text)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a search found, and by what each profile matched."""
+
+    query: Query
+    """The search."""
+    profiles: list[dict]
+    """The profiles, those found by id first, then by e-mail, then by name."""
+    by: list[str]
+    """For each profile: "id", "e-mail", "name" or "condition"."""
+    limit: int
+    """The most profiles a search shows."""
+
+    def summary(self) -> str:
+        """One line for under the search box: how many, found by what."""
+        count = len(self.profiles)
+        more = " (the most a search shows)" if count >= self.limit else ""
+        if self.query.kind == "condition":
+            if not count:
+                return "no profile matches the condition"
+            return f"{_profiles(count)} match the condition{more}"
+        if not count:
+            return f"no profile's id, e-mail or name has {self.query.text!r}"
+        kinds = Counter(self.by)
+        if len(kinds) == 1:
+            return f"{_profiles(count)} by {self.by[0]}{more}"
+        parts = ", ".join(f"{n} by {kind}" for kind, n in kinds.items())
+        return f"{_profiles(count)}: {parts}{more}"
+
+
+def _profiles(count: int) -> str:
+    return f"{count:,} profile" + ("" if count == 1 else "s")
 
 
 def _sql(text: str, now: datetime) -> SqlCondition:

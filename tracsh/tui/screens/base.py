@@ -138,7 +138,8 @@ class ConsoleScreen(Screen):
 
 
 class TableScreen(ConsoleScreen):
-    """A screen of rows on the left and the row under the cursor on the right.
+    """A screen of rows on the left and the row under the cursor on the right
+    (narrow, below).
 
     Subclasses name the widgets and the columns, say how often to read again,
     and show the selected row in :meth:`show_selected`.
@@ -161,6 +162,12 @@ class TableScreen(ConsoleScreen):
     TableScreen DataTable { width: 3fr; }
     TableScreen .detail-pane {
         width: 2fr; border-left: solid $primary 40%; padding: 0 1;
+    }
+    TableScreen.-narrow > Horizontal { layout: vertical; }
+    TableScreen.-narrow > Horizontal > DataTable { width: 100%; height: 1fr; }
+    TableScreen.-narrow .detail-pane {
+        width: 100%; height: auto; max-height: 50%;
+        border-left: none; border-top: solid $primary 40%;
     }
     """
 

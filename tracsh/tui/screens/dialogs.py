@@ -2,21 +2,50 @@
 
 The help is generated from tracsh/tui/keys.py with the keys tracsh.toml set,
 so it lists exactly what the console answers to. Forgetting a profile asks
-with what it would delete, and says afterwards what it did.
+with what it would delete, and says afterwards what it did. Every modal of the
+console (the command palette too) closes through DismissOnce.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tracsh.tui.keys import AREAS, bindings, effective_key, of_area
+
+log = logging.getLogger(__name__)
+
+
+class DismissOnce:
+    """A modal screen that closes once, and only while it is on top.
+
+    Two keys pressed quickly can both reach a modal before the first one has
+    closed it (the palette's enter goes through its input and its list as
+    messages, so a second enter is already queued). Textual's ``dismiss`` pops
+    whatever screen is on top, so a second call would close the screen
+    underneath, or fail on a stack of one and end the app. Mix this in before
+    the Textual screen class.
+    """
+
+    dismissing: bool = False
+    """True once the screen has been dismissed."""
+
+    def dismiss(self, result: Any = None) -> AwaitComplete:
+        """Close the screen with ``result``, unless it is closing or not on top."""
+        if self.dismissing or self.app.screen is not self:
+            log.debug("%r is closed or covered; a further dismiss is ignored", self)
+            return AwaitComplete()
+        self.dismissing = True
+        return super().dismiss(result)
 
 
 def key_text(keys: str) -> str:
@@ -46,7 +75,7 @@ def help_table(keymap: Mapping[str, str]) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen):
+class HelpScreen(DismissOnce, ModalScreen):
     """Every key of the console, from the registry."""
 
     BINDINGS = bindings("help")
@@ -121,7 +150,7 @@ def forgotten_text(counts: dict) -> str:
     return f"forgot profile {counts['profile']}: " + ", ".join(done)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(DismissOnce, ModalScreen[bool]):
     """A yes/no question; dismisses with True for yes."""
 
     BINDINGS = bindings("confirm")
@@ -150,7 +179,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class ErrorPanel(ModalScreen):
+class ErrorPanel(DismissOnce, ModalScreen):
     """Something failed in a worker; the console keeps running underneath."""
 
     BINDINGS = bindings("error")

@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -47,6 +48,7 @@ class EditorScreen(ConsoleScreen):
 
     DEFAULT_CSS = """
     EditorScreen #files { width: 32; }
+    EditorScreen.-narrow.-editing #files { display: none; }
     EditorScreen #problems {
         height: 7; border-top: solid $primary 40%; padding: 0 1; overflow-y: auto;
     }
@@ -77,6 +79,11 @@ class EditorScreen(ConsoleScreen):
         self.list_files()
         self.follow_theme()
         self.app.theme_changed_signal.subscribe(self, lambda _: self.follow_theme())
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """Narrow, the text takes the whole width while it has the focus (esc
+        brings the file list back)."""
+        self.set_class(isinstance(event.widget, RuleEditor), "-editing")
 
     def follow_theme(self) -> None:
         """Use the editor colours that go with the console theme."""

@@ -10,6 +10,7 @@ from tracsh.tui.keys import bindings
 from tracsh.tui.messages import Seen
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.widgets.details import event_detail
+from tracsh.tui.widgets.searchbox import SearchBox
 from tracsh.tui.widgets.stream import EventStream, header_text, parse_filter
 
 DETAIL_PAUSE = 0.3
@@ -31,6 +32,11 @@ class EventsScreen(ConsoleScreen):
     }
     EventsScreen #left { width: 3fr; }
     EventsScreen #detail { width: 2fr; border-left: solid $primary 40%; padding: 0 1; }
+    EventsScreen.-narrow #body { layout: vertical; }
+    EventsScreen.-narrow #left { width: 100%; height: 1fr; }
+    EventsScreen.-narrow #detail {
+        width: 100%; height: 1fr; border-left: none; border-top: solid $primary 40%;
+    }
     """
 
     def __init__(self) -> None:
@@ -40,13 +46,14 @@ class EventsScreen(ConsoleScreen):
         """The event the right side shows (it may lag the cursor while following)."""
 
     def compose_body(self) -> ComposeResult:
-        """Filter box over the stream, the detail on the right."""
-        yield Input(
+        """Filter box over the stream, the detail on the right (narrow: below)."""
+        yield SearchBox(
+            "events.filter",
             placeholder="filter: type:purchase profile:p-1 source:web (/ to type)",
             id="filter",
         )
-        yield Static(id="filter-problem")
-        with Horizontal():
+        yield Static(id="filter-problem", classes="-hidden")
+        with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static(header_text(), id="columns")
                 yield EventStream(self.app.plan.rows, id="stream")
@@ -126,7 +133,9 @@ class EventsScreen(ConsoleScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         """Apply the filter as it is typed."""
         match, problem = parse_filter(event.value)
-        self.query_one("#filter-problem", Static).update(problem or "")
+        line = self.query_one("#filter-problem", Static)
+        line.update(problem or "")
+        line.display = problem is not None
         if problem is None:
             self.stream.match = match
             self.stream.show_all(self.app.recent)
@@ -157,15 +166,17 @@ class EventsScreen(ConsoleScreen):
             target.update("no events yet")
             return
         if seen.outcome is None:
-            self.load("event_outbox", self._attached_detail, seen)
+            self.load("event_outbox", self._stored_detail, seen)
             return
         target.update(event_detail(seen, self.app.ruleset, []))
 
-    def _attached_detail(self, seen: Seen):
+    def _stored_detail(self, seen: Seen):
         return seen, self.app.reader.event_outbox(seen.event["id"])
 
     def show_event_outbox(self, data) -> None:
-        """The detail of an event seen while attached, with what it queued."""
+        """The detail of an event without an outcome (seen while attached), with
+        what it queued."""
         seen, rows = data
-        detail = event_detail(seen, self.app.ruleset, rows)
+        unknown = self.app.why_unknown(seen.event)
+        detail = event_detail(seen, self.app.ruleset, rows, unknown)
         self.query_one("#event-detail", Static).update(detail)

@@ -1,8 +1,10 @@
-"""Profiles: search by id, e-mail or condition; one profile, its events and mail.
+"""Profiles: search by id, e-mail, name or condition; one profile, its events, mail.
 
-A search that is not a plain id or address is read as a condition of the rule
-language (``profile.visits > 3``); a mistake in it is shown under the box, in
-two lines, and nothing else happens.
+Words in the search box find profiles by id prefix, part of the e-mail address
+and name (tracsh/tui/search.py); text with an operator or a field path is read
+as a condition of the rule language (``profile.visits > 3``). The line under
+the box says how many were found and by what, or, in two lines, what is wrong
+with the condition.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import DescendantFocus
 from textual.widgets import (
     DataTable,
     Input,
@@ -22,12 +25,13 @@ from textual.widgets import (
 )
 
 from tracsh.tui.keys import bindings
-from tracsh.tui.messages import Seen
 from tracsh.tui.screens.base import ConsoleScreen
+from tracsh.tui.search import Found
 from tracsh.tui.widgets.details import event_detail, outbox_detail
-from tracsh.tui.widgets.profile import fill_tree, summary_text
+from tracsh.tui.widgets.profile import fill_tree, person_name, summary_text
+from tracsh.tui.widgets.searchbox import SearchBox
 
-RESULT_COLUMNS = ("profile", "e-mail", "visits", "last seen")
+RESULT_COLUMNS = ("profile", "name", "e-mail", "visits", "last seen")
 TIMELINE_COLUMNS = ("time", "type", "source", "session")
 DELIVERY_COLUMNS = ("created", "kind", "target", "status", "rule")
 
@@ -39,15 +43,39 @@ class ProfilesScreen(ConsoleScreen):
     BINDINGS = bindings("profiles")
     """Search, results, forget, and the profile's tabs."""
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    """Below 140 columns the results and the profile share the width badly: the
+    screen shows one above the other, and the profile alone once it is read."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Below 30 rows the summary of a profile being read keeps to three lines."""
+
     DEFAULT_CSS = """
     ProfilesScreen #search { height: 3; }
-    ProfilesScreen #search-problem { color: $error; height: auto; padding: 0 2; }
-    ProfilesScreen #results { width: 58; }
+    ProfilesScreen #search-result { color: $text-muted; height: auto; padding: 0 2; }
+    ProfilesScreen #search-result.-problem { color: $error; }
+    ProfilesScreen #results { width: 1fr; max-width: 90; }
+    ProfilesScreen #profile-pane { width: 1fr; }
     ProfilesScreen #summary { height: auto; padding: 0 1; }
     ProfilesScreen .split > DataTable { height: 1fr; }
     ProfilesScreen .split > VerticalScroll {
         height: 1fr; border-top: solid $primary 40%; padding: 0 1;
     }
+
+    ProfilesScreen.-narrow #profile-body { layout: vertical; }
+    ProfilesScreen.-narrow #results { width: 100%; max-width: 100%; height: 1fr; }
+    ProfilesScreen.-narrow #profile-pane {
+        width: 100%; height: auto; max-height: 50%;
+        border-top: solid $primary 40%;
+    }
+    ProfilesScreen.-narrow #tabs { display: none; }
+    ProfilesScreen.-narrow.-reading #search { display: none; }
+    ProfilesScreen.-narrow.-reading #search-result { display: none; }
+    ProfilesScreen.-narrow.-reading #results { display: none; }
+    ProfilesScreen.-narrow.-reading #profile-pane {
+        height: 1fr; max-height: 100%; border-top: none;
+    }
+    ProfilesScreen.-narrow.-reading.-short #summary { max-height: 3; }
+    ProfilesScreen.-narrow.-reading #tabs { display: block; height: 1fr; }
     """
 
     def __init__(self) -> None:
@@ -56,15 +84,18 @@ class ProfilesScreen(ConsoleScreen):
         self.wanted: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        """Search box, results on the left, the open profile on the right."""
-        yield Input(
-            placeholder="id, e-mail, or a condition such as profile.visits > 3",
+        """Search box, results on the left, the open profile on the right (or,
+        narrow, the results over the profile's summary, and the profile alone
+        while one of its tabs has the focus)."""
+        yield SearchBox(
+            "profiles.search",
+            placeholder="id, e-mail, name, or a condition such as profile.visits > 3",
             id="search",
         )
-        yield Static(id="search-problem")
-        with Horizontal():
+        yield Static(id="search-result")
+        with Horizontal(id="profile-body"):
             yield DataTable(cursor_type="row", id="results")
-            with Vertical():
+            with Vertical(id="profile-pane"):
                 yield Static("search for a profile", id="summary")
                 with TabbedContent(initial="fields", id="tabs"):
                     with TabPane("fields", id="fields"):
@@ -90,6 +121,13 @@ class ProfilesScreen(ConsoleScreen):
             self.query_one(table_id, DataTable).add_columns(*columns)
         self.query_one("#search", Input).focus()
 
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """Reading the profile (a tab has the focus) or finding one; narrow,
+        the screen shows only what that needs."""
+        pane = self.query_one("#profile-pane")
+        reading = pane in event.widget.ancestors_with_self
+        self.set_class(reading, "-reading")
+
     # Searching.
 
     def find(self, text: str, open_first: bool = True) -> None:
@@ -105,24 +143,28 @@ class ProfilesScreen(ConsoleScreen):
     def load_failed(self, what: str, error: str) -> None:
         """A search mistake goes under the box; other failures as notices."""
         if what == "results":
-            self.query_one("#search-problem", Static).update(error)
+            self.say(error, problem=True)
         else:
             super().load_failed(what, error)
 
-    def show_results(self, found) -> None:
+    def say(self, text: str, problem: bool = False) -> None:
+        """Put ``text`` in the line under the search box."""
+        line = self.query_one("#search-result", Static)
+        line.update(text)
+        line.set_class(problem, "-problem")
+
+    def show_results(self, found: Found) -> None:
         """List what the search found and open the first (or the wanted) one."""
-        query, profiles = found
-        self.query_one("#search-problem", Static).update("")
+        self.say(found.summary())
         table = self.query_one("#results", DataTable)
         table.clear()
-        for doc in profiles:
+        for doc in found.profiles:
             email = (doc.get("pii") or {}).get("email") or ""
             last = str(doc.get("last_seen") or "")[:16].replace("T", " ")
-            table.add_row(doc["id"], email, doc.get("visits", 0), last, key=doc["id"])
-        noun = "profile" if len(profiles) == 1 else "profiles"
-        self.notify(f"{len(profiles)} {noun} by {query.kind}", timeout=2)
-        if profiles and self.wanted is not None:
-            self.open(profiles[0]["id"])
+            cells = (doc["id"], person_name(doc), email, doc.get("visits", 0), last)
+            table.add_row(*cells, key=doc["id"])
+        if found.profiles and self.wanted is not None:
+            self.open(found.profiles[0]["id"])
         self.wanted = None
         table.focus()
 
@@ -169,11 +211,13 @@ class ProfilesScreen(ConsoleScreen):
             outbox.add_row(*cells, key=str(row["id"]))
 
     def show_event(self, event_id: str) -> None:
-        """A timeline event, with the rules it fired if this console ran it."""
+        """A timeline event, with the rules it fired if this console ran it and
+        still keeps it, and what it queued."""
         event = next(e for e in self.profile["events"] if e["id"] == event_id)
-        seen = self.app.seen_by_id.get(event_id) or Seen(0, event, None)
+        seen = self.app.seen_of(event)
         sent = [r for r in self.profile["deliveries"] if r["event_id"] == event_id]
-        detail = event_detail(seen, self.app.ruleset, sent)
+        unknown = self.app.why_unknown(event)
+        detail = event_detail(seen, self.app.ruleset, sent, unknown)
         self.query_one("#event-detail", Static).update(detail)
 
     def show_delivery(self, outbox_id: int) -> None:
@@ -193,9 +237,10 @@ class ProfilesScreen(ConsoleScreen):
 
     def action_tab(self, name: str) -> None:
         """Show one of the open profile's tabs and move into it."""
+        self.set_class(True, "-reading")  # narrow, the tabs show only now
         self.query_one("#tabs", TabbedContent).active = name
         target = {"fields": "#tree", "timeline": "#events", "deliveries": "#outbox"}
-        self.query_one(target[name]).focus()
+        self.call_after_refresh(self.query_one(target[name]).focus)
 
     def action_forget(self) -> None:
         """Forget the open profile, after asking with what it would delete."""

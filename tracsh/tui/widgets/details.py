@@ -51,23 +51,44 @@ def title(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
-def event_detail(seen: Seen, ruleset: RuleSet, outbox: list[dict]) -> Group:
-    """An event, the rules it fired with their trace, what it queued, the JSON."""
+def event_detail(
+    seen: Seen, ruleset: RuleSet, outbox: list[dict], unknown: str = ""
+) -> Group:
+    """An event, the rules it fired with their trace, what it queued, the JSON.
+
+    Without an outcome, ``unknown`` says why the rules it fired are not known
+    here (see :func:`why_unknown`), and ``outbox`` is what it queued, read from
+    the database: each row names the rule that queued it."""
     event, outcome = seen.event, seen.outcome
     parts: list[RenderableType] = [_event_line(event, outcome)]
     if outcome is None:
-        parts.append(
-            Text(
-                "Watching another process: which rules fired is known to it; "
-                "what this event queued is below.",
-                style="dim",
-            )
-        )
+        queued = "What it queued is below." if outbox else "It queued nothing."
+        parts.append(Text(f"{unknown} {queued}".strip(), style="dim"))
         parts += _outbox_part(outbox)
     else:
         parts += outcome_parts(outcome, ruleset)
     parts += [Text(""), title("event"), JSON.from_data(event, sort_keys=False)]
     return Group(*parts)
+
+
+def why_unknown(attached: bool, ran_here: bool, rows: int) -> str:
+    """Why the console cannot say which rules an event fired: it watches
+    another process, the event is older than the events it keeps, or the event
+    was stored before it started."""
+    if attached:
+        return (
+            "Watching another process (--attach): which rules fired is known to "
+            "that process alone."
+        )
+    if ran_here:
+        return (
+            "Which rules fired is no longer known: this console ran this event, "
+            f"but keeps only the last {rows:,} events ([console] rows)."
+        )
+    return (
+        "Which rules fired is not known: the event was stored before this "
+        "console started, and only the process that ran it saw its rules."
+    )
 
 
 def _event_line(event: dict, outcome: Outcome | None) -> Text:
@@ -173,14 +194,11 @@ def _outbox_part(rows: list[dict]) -> list:
     if not rows:
         return []
     table = Table(box=None, show_header=True, header_style="dim", pad_edge=False)
-    for name in ("kind", "target", "recipient", "status", "reason"):
-        table.add_column(name)
+    names = ("kind", "target", "recipient", "status", "rule_id", "reason")
+    for name in names:
+        table.add_column(name.removesuffix("_id"))
     for row in rows:
-        table.add_row(
-            *(str(row.get(n) or "") for n in ("kind", "target", "recipient")),
-            row.get("status") or "",
-            row.get("reason") or "",
-        )
+        table.add_row(*(str(row.get(name) or "") for name in names))
     return [Text(""), title("outbox"), table]
 
 

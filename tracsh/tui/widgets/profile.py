@@ -36,8 +36,23 @@ def _add(node: TreeNode, value: Any) -> None:
             node.add_leaf(label, data=key)
 
 
+def person_name(doc: dict) -> str:
+    """The person's name as the profile holds it (``pii`` first, then ``traits``):
+    ``name``, or first and last name; empty when it holds none."""
+    for part in (doc.get("pii") or {}, doc.get("traits") or {}):
+        if not isinstance(part, dict):
+            continue
+        if isinstance(part.get("name"), str) and part["name"].strip():
+            return part["name"].strip()
+        names = [part.get(key) for key in ("first_name", "last_name")]
+        names = [str(name).strip() for name in names if name]
+        if names:
+            return " ".join(names)
+    return ""
+
+
 def summary_text(data: dict) -> Text:
-    """Who this is: ids, address, visits, segments, journeys, consents."""
+    """Who this is: ids, name, address, visits, segments, journeys, consents."""
     doc = data["profile"]
     pii = doc.get("pii") or {}
     text = Text()
@@ -45,6 +60,9 @@ def summary_text(data: dict) -> Text:
     others = [i for i in doc.get("ids") or [] if i != doc["id"]]
     if others:
         text.append(f"  also {', '.join(others)}", style="dim")
+    name = person_name(doc)
+    if name:
+        text.append(f"  {name}")
     if pii.get("email"):
         text.append(f"  {pii['email']}")
     text.append(

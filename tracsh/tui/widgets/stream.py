@@ -89,6 +89,10 @@ def header_text() -> str:
     return " ".join(f"{title:<{w}}" for title, w in zip(HEADER, widths, strict=True))
 
 
+ROW_WIDTH = len(header_text())
+"""Columns one row of the stream takes."""
+
+
 class EventStream(ScrollView, can_focus=True):
     """Recent events, newest at the bottom, with a cursor to pick one."""
 
@@ -165,7 +169,7 @@ class EventStream(ScrollView, can_focus=True):
         self._changed()
 
     def _changed(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.view))
+        self.virtual_size = Size(ROW_WIDTH, len(self.view))
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
@@ -193,11 +197,17 @@ class EventStream(ScrollView, can_focus=True):
     def scroll_to_region_of(self, index: int) -> None:
         """Scroll just enough for row ``index`` to be visible."""
         top = self.scroll_offset.y
-        height = max(self.size.height, 1)
+        height = self.rows_shown
         if index < top:
             self.scroll_to(y=index, animate=False, immediate=True)
         elif index >= top + height:
             self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+
+    @property
+    def rows_shown(self) -> int:
+        """Rows on screen: the height less a horizontal scrollbar, when the
+        widget is narrower than a row."""
+        return max(self.scrollable_content_region.height, 1)
 
     def action_cursor(self, step: int) -> None:
         """Move the cursor by ``step`` rows."""
@@ -205,7 +215,7 @@ class EventStream(ScrollView, can_focus=True):
 
     def action_page(self, pages: int) -> None:
         """Move the cursor by ``pages`` screenfuls."""
-        self.move_to(self.cursor + pages * max(self.size.height - 1, 1))
+        self.move_to(self.cursor + pages * max(self.rows_shown - 1, 1))
 
     def action_first(self) -> None:
         """Move to the oldest event kept."""
@@ -237,5 +247,10 @@ class EventStream(ScrollView, can_focus=True):
         )
 
     def on_resize(self) -> None:
-        """Keep the virtual width in step with the widget."""
-        self.virtual_size = Size(self.size.width, len(self.view))
+        """Keep the cursor in view when the stream gets shorter (a narrow
+        terminal puts the detail under it)."""
+        self.virtual_size = Size(ROW_WIDTH, len(self.view))
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        else:
+            self.scroll_to_region_of(self.cursor)
