@@ -108,8 +108,8 @@ REFUSED = [
         "/track",
         {},
         body(session=[]),
-        'no event could be accepted: events[0]: "session" must be an id or {"id": …}, '
-        "got an array",
+        "no event could be accepted: events[0]: "
+        '"session" must be an id or {"id": …}, got an array',
     ),
     (
         "a profile without its id",

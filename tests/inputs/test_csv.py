@@ -8,14 +8,6 @@ import pytest
 
 from tracsh.inputs import Accepted, InputError, MappingError, load_mapping, read_items
 from tracsh.inputs.events import stable_id
-from tracsh.inputs.mapping import (
-    CONVERSIONS,
-    CSV_KEYS,
-    EMPTY_POLICIES,
-    EVENT_FIELDS,
-    SECTIONS,
-    SPEC_KEYS,
-)
 
 RECEIVED = "2024-05-01T12:00:00+00:00"
 
@@ -591,12 +583,3 @@ def test_csv_from_stdin(tmp_path, monkeypatch):
     assert summary(items) == [(2, "view"), (3, "view")]
     assert items[0].event["id"] != items[1].event["id"]
     assert not stdin.closed
-
-
-def test_docs_describe_every_mapping_key():
-    text = (Path(__file__).resolve().parents[2] / "docs" / "inputs.md").read_text()
-    names = {*CSV_KEYS, *SPEC_KEYS, *EVENT_FIELDS, "tags"}
-    shown = [f"`{name}`" for name in names]
-    shown += [f'`"{name}"`' for name in (*CONVERSIONS, *EMPTY_POLICIES)]
-    shown += [f"`[{name}]`" for name in SECTIONS]
-    assert [item for item in shown if item not in text] == []

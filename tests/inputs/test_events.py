@@ -89,7 +89,11 @@ def test_generated_ids_are_uuid5_of_the_seed_else_random():
         ({"type": "v", "profile": ""}, "profile", {"id": None}),
         ({"type": "v", "source": "web"}, "source", {"id": "web"}),
         ({"type": "v", "session": {"id": "s1", "x": 1}}, "session", {"id": "s1"}),
-        ({"type": "v", "profile": "Ann Émile 李"}, "profile", {"id": "Ann Émile 李"}),
+        (
+            {"type": "v", "profile": "Ann Émile 李"},
+            "profile",
+            {"id": "Ann Émile 李"},
+        ),
         ({"type": "v", "id": 1.5}, "id", "1.5"),
         ({"type": "v", "session": None}, "session", {"id": None}),
         ({"type": "v", "source": 7}, "source", {"id": "7"}),
@@ -187,7 +191,10 @@ REASONS = [
         {"type": "v", "session": []},
         '"session" must be an id or {"id": …}, got an array',
     ),
-    ({"type": "v", "session": True}, '"session" must be an id or {"id": …}, got true'),
+    (
+        {"type": "v", "session": True},
+        '"session" must be an id or {"id": …}, got true',
+    ),
     (
         {"type": "v", "session": {"id": True}},
         '"session.id" must be text or a number, got true',

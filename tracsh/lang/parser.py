@@ -397,7 +397,8 @@ def _glued_message(
 
 
 _TAKEN_FOR_A_VALUE = re.compile(
-    r"(==|!=|<=|>=|<|>|(?<![=!<>])=|[-+*/%(\[,]|(?<![A-Za-z0-9_.])(?:and|or|not|when|in|"
+    r"(==|!=|<=|>=|<|>|(?<![=!<>])=|[-+*/%(\[,]"
+    r"|(?<![A-Za-z0-9_.])(?:and|or|not|when|in|"
     r"contains|matches|between))(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*"
     r"(then|when|end|and|or)[ \t]*(?:#[^\n]*)?\s*$"
 )
