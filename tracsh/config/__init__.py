@@ -4,34 +4,12 @@ The schema is the dataclasses of ``schema.py``: each field made with ``key()`` i
 one TOML key with its type, default and a one-line description, so adding a key
 is one line there; ``reference_markdown()`` turns the same table into
 docs/config.md (tests/config/test_config.py checks it and rewrites it on
-request). Callers import from here; behind it are ``kinds`` (value types),
-``schema`` (sections), ``loader`` (reading, errors, secrets) and ``reference``.
+request). Callers import from here; behind it are ``kinds`` (value types, which
+only the schema needs), ``schema`` (sections), ``loader`` (reading, errors,
+secrets) and ``reference``.
 """
 
-from tracsh.config.kinds import (
-    BOOL,
-    COUNT,
-    DURATION,
-    ENV,
-    ENV_HEADERS,
-    FIELDS,
-    HEADERS,
-    KEYMAP,
-    METHOD,
-    PATH,
-    PATHS,
-    PORT,
-    RATE,
-    REQUIRED,
-    TEXT,
-    URL,
-    Key,
-    Kind,
-    choice,
-    describe,
-    key,
-    parse_duration,
-)
+from tracsh.config.kinds import describe, parse_duration
 from tracsh.config.loader import (
     BUILTIN_ENRICHERS,
     CHANNEL_KINDS,
@@ -61,28 +39,12 @@ from tracsh.config.schema import (
 
 __all__ = [
     "BEGIN",
-    "BOOL",
     "BUILTIN_ENRICHERS",
     "CHANNEL_KINDS",
-    "COUNT",
     "DEFAULT_FILE",
-    "DURATION",
     "END",
-    "ENV",
-    "ENV_HEADERS",
-    "FIELDS",
-    "HEADERS",
-    "KEYMAP",
-    "METHOD",
     "NAMED",
-    "PATH",
-    "PATHS",
-    "PORT",
-    "RATE",
-    "REQUIRED",
     "SECTIONS",
-    "TEXT",
-    "URL",
     "ChannelConfig",
     "CollectorConfig",
     "Config",
@@ -90,17 +52,13 @@ __all__ = [
     "ConsoleConfig",
     "DeliveryConfig",
     "EnricherConfig",
-    "Key",
-    "Kind",
     "RulesConfig",
     "SessionConfig",
     "SourceConfig",
     "StoreConfig",
     "WebhookConfig",
     "build_config",
-    "choice",
     "describe",
-    "key",
     "keys_of",
     "load_config",
     "parse_duration",
