@@ -149,31 +149,26 @@ async def test_outbox_dead_letters(shop, snapshot):
         snapshot.assert_match(await screen_svg(pilot), "outbox.svg")
 
 
-async def test_segments(shop, snapshot):
+async def shot_after(shop, snapshot, key: str, name: str) -> None:
+    """Open the console over ``shop``, press ``key`` and compare the screen."""
     app = console(shop)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("7")
+        await pilot.press(key)
         await settle(pilot)
-        snapshot.assert_match(await screen_svg(pilot), "segments.svg")
+        snapshot.assert_match(await screen_svg(pilot), name)
+
+
+async def test_segments(shop, snapshot):
+    await shot_after(shop, snapshot, "7", "segments.svg")
 
 
 async def test_journeys(shop, snapshot):
-    app = console(shop)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("8")
-        await settle(pilot)
-        snapshot.assert_match(await screen_svg(pilot), "journeys.svg")
+    await shot_after(shop, snapshot, "8", "journeys.svg")
 
 
 async def test_help(shop, snapshot):
-    app = console(shop)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await settle(pilot)
-        snapshot.assert_match(await screen_svg(pilot), "help.svg")
+    await shot_after(shop, snapshot, "question_mark", "help.svg")
 
 
 async def test_error_panel_when_the_feed_fails(shop, snapshot):
