@@ -28,6 +28,14 @@ from textual.widgets import DataTable, Input, Static
 
 from tracsh.config import load_config
 from tracsh.store import Store
+from tracsh.tui.messages import (
+    FeedEvents,
+    Forgotten,
+    Listening,
+    LogLine,
+    RulesLoaded,
+    Seen,
+)
 from tracsh.tui.screens.dialogs import ConfirmScreen, ErrorPanel
 
 pytestmark = pytest.mark.anyio
@@ -372,3 +380,22 @@ async def test_events_are_shown_once_however_screens_switch(shop):
         await replay_done(pilot)
         numbers = [seen.number for seen in app.screen.stream.view]
         assert numbers == sorted(set(numbers)) and len(numbers) == 400
+
+
+async def test_what_arrives_after_the_last_screen_left_is_dropped(shop):
+    # A timer or a feed message can still run while the app ends, after the
+    # screen stack emptied, where Textual's App.screen raises.
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        ruleset = app.ruleset
+    assert not app.screen_stack
+    event = {"id": "late", "type": "page-view"}
+    app.on_feed_events(FeedEvents([Seen(1, event, None)]))
+    app._draw_seen()
+    app.on_log_line(LogLine("late line", 20))
+    app.on_listening(Listening("http://127.0.0.1:1"))
+    app.on_forgotten(Forgotten("p-late", None))
+    app.on_rules_loaded(RulesLoaded(ruleset, True, "rules reloaded"))
+    app.action_toggle_log()
+    assert app.seen_total == 1

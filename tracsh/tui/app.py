@@ -253,13 +253,25 @@ class ConsoleApp(App):
         self.seen_total += arrived
         self._undrawn.extend(message.seen)
 
+    @property
+    def in_view(self) -> ConsoleScreen | None:
+        """The console screen in view; None under a dialog or while the app ends.
+
+        Timers and messages can still arrive after the last screen left the
+        stack, when ``App.screen`` raises, so every handler asks here instead.
+        """
+        stack = self.screen_stack
+        if stack and isinstance(stack[-1], ConsoleScreen):
+            return stack[-1]
+        return None
+
     def _draw_seen(self) -> None:
         """Hand the events that arrived since the last call to the screen."""
         if not self._undrawn:
             return
         seen, self._undrawn = self._undrawn, []
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.events_arrived(seen[-self.plan.rows :])
+        if (screen := self.in_view) is not None:
+            screen.events_arrived(seen[-self.plan.rows :])
 
     def on_feed_state(self, message: FeedState) -> None:
         """Show what the feed is doing."""
@@ -271,8 +283,8 @@ class ConsoleApp(App):
         """Use newly loaded rules, or say why the old ones still run."""
         if message.applied:
             self.ruleset = message.ruleset
-            if isinstance(self.screen, ConsoleScreen):
-                self.screen.rules_changed()
+            if (screen := self.in_view) is not None:
+                screen.rules_changed()
         severity = "information" if message.applied else "error"
         self.notify(message.text, severity=severity)
 
@@ -301,13 +313,14 @@ class ConsoleApp(App):
             self.notify(text, severity="warning")
         else:
             self.notify(forgotten_text(message.counts), timeout=10)
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.profile_forgotten(message.profile_id)
+        if (screen := self.in_view) is not None:
+            screen.profile_forgotten(message.profile_id)
 
     def on_listening(self, message: Listening) -> None:
         """Show where the collector listens."""
         self.listening = message.url
-        self.screen.sub_title = self.mode_text
+        for screen in self.screen_stack:
+            screen.sub_title = self.mode_text
 
     def on_feed_error(self, message: FeedError) -> None:
         """The replay or the engine process failed: a panel, the detail logged."""
@@ -321,8 +334,8 @@ class ConsoleApp(App):
     def on_log_line(self, message: LogLine) -> None:
         """Keep the line for the panel and show it if the panel is open."""
         self.log_lines.append(message.text)
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.log_line(message.text)
+        if (screen := self.in_view) is not None:
+            screen.log_line(message.text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that failed gets an error panel; the console keeps going."""
@@ -439,8 +452,8 @@ class ConsoleApp(App):
     def action_toggle_log(self) -> None:
         """Show or hide the log panel."""
         self.show_log = not self.show_log
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.sync_log()
+        if (screen := self.in_view) is not None:
+            screen.sync_log()
 
     def action_screenshot(self) -> None:
         """Save an SVG of the screen in the current directory."""

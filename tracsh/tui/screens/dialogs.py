@@ -41,7 +41,7 @@ class DismissOnce:
 
     def dismiss(self, result: Any = None) -> AwaitComplete:
         """Close the screen with ``result``, unless it is closing or not on top."""
-        if self.dismissing or self.app.screen is not self:
+        if self.dismissing or not self.is_active:
             log.debug("%r is closed or covered; a further dismiss is ignored", self)
             return AwaitComplete()
         self.dismissing = True
