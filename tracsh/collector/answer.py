@@ -8,6 +8,7 @@ their rules decided too, in the order they ran.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tracsh.engine.outcome import Outcome
@@ -59,3 +60,10 @@ def track_answer(
             answer["errors"].extend(part.errors)
             answer["warnings"].extend(part.warnings)
     return answer
+
+
+def answer_bytes(answer: dict[str, Any]) -> bytes:
+    """An answer as the JSON body Starlette's JSONResponse would send."""
+    return json.dumps(
+        answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode("utf-8")

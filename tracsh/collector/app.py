@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tracsh.collector.errors import ClientError, error_response
-from tracsh.collector.routes import Collector
+from tracsh.collector.routes import Collector, JsonEndpoint
 from tracsh.runtime.logs import bind_request_id, current_request_id, unbind_request_id
 from tracsh.runtime.metrics import Metrics
 
@@ -55,8 +55,12 @@ class Traffic:
 def build_app(collector: Collector, traffic: Traffic | None = None) -> Starlette:
     """The Starlette application serving ``collector``'s endpoints."""
     routes = [
-        Route("/track", collector.track, methods=["POST"]),
-        Route("/collect/{event_type}/{source_id}", collector.collect, methods=["POST"]),
+        Route("/track", JsonEndpoint(collector.track), methods=["POST"]),
+        Route(
+            "/collect/{event_type}/{source_id}",
+            JsonEndpoint(collector.collect),
+            methods=["POST"],
+        ),
         Route("/healthz", collector.healthz, methods=["GET"]),
         Route("/metrics", collector.metrics_text, methods=["GET"]),
     ]

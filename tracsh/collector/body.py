@@ -12,7 +12,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from tracsh.collector.errors import ClientError
 from tracsh.inputs.jsontext import decode, syntax_reason
@@ -45,17 +45,21 @@ async def read_body(request: Request, limit: int, what: str = "the body") -> byt
             raise ClientError(400, f"Content-Length is not a number: {declared!r}")
         if int(declared) > limit:
             raise too_large(what, int(declared), limit)
+    # Read from ASGI's receive() directly: Request.stream() is an async
+    # generator, and asyncio tracks each one it starts in a weak set.
     chunks, size = [], 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(what, None, limit)
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise ClientError(
-            400, "the client went away before the body was complete"
-        ) from None
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientError(400, "the client went away before the body was complete")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large(what, None, limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     return b"".join(chunks)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tracsh.collector.answer import track_answer
+from tracsh.collector.answer import answer_bytes, track_answer
 from tracsh.collector.body import (
     FORM,
     MAX_BODY_BYTES,
@@ -52,6 +53,29 @@ COLLECT_QUERY = ("profile", "session", "id")
 _NOT_A_PAYLOAD = 'expected a tracker payload: a JSON object with an "events" list'
 
 
+class JsonEndpoint:
+    """An endpoint as a bare ASGI app: ``handler(request)`` gives the JSON answer.
+
+    It is not a function, so Starlette's Route hands it the scope as it is:
+    the per-request work of its request/response wrapper (another exception
+    layer, a Response object) is left out of the collector's hot path. A
+    ClientError raised by the handler still reaches the app's handlers.
+    """
+
+    def __init__(self, handler: Callable[[Request], Awaitable[dict]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        body = answer_bytes(await self.handler(Request(scope, receive)))
+        length = str(len(body)).encode("latin-1")
+        headers = [(b"content-length", length), _JSON_TYPE]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
 @dataclass
 class Collector:
     """What the endpoints work with; the runtime builds one per daemon."""
@@ -63,7 +87,7 @@ class Collector:
 
     # /track
 
-    async def track(self, request: Request) -> Response:
+    async def track(self, request: Request) -> dict[str, Any]:
         """Tracardi's ``POST /track``: a tracker payload of up to 100 events."""
         received = now_text()
         self._ready()
@@ -93,7 +117,7 @@ class Collector:
 
     # /collect/{event_type}/{source_id}
 
-    async def collect(self, request: Request) -> Response:
+    async def collect(self, request: Request) -> dict[str, Any]:
         """A webhook's body becomes the properties of one event."""
         received = now_text()
         self._ready()
@@ -125,7 +149,7 @@ class Collector:
 
     async def _commit(
         self, items: list, origin: str, received: str, given: dict
-    ) -> Response:
+    ) -> dict[str, Any]:
         """Queue the accepted events with the rejects; answer after the commit."""
         events = [item.event for item in items if isinstance(item, Accepted)]
         rejected = [item for item in items if isinstance(item, Rejected)]
@@ -141,8 +165,7 @@ class Collector:
             reasons = "; ".join(r.reason for r in rejected)
             raise ClientError(400, f"no event could be accepted: {reasons}")
         outcomes = await self._settled(events, rows, origin)
-        answer = track_answer(outcomes, [r.reason for r in rejected], **given)
-        return JSONResponse(answer)
+        return track_answer(outcomes, [r.reason for r in rejected], **given)
 
     async def _settled(self, events: list[dict], rows: list[RejectRow], origin: str):
         """The outcomes of ``events`` once committed, or the matching refusal."""
