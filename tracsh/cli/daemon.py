@@ -20,6 +20,7 @@ from tracsh.config import Config
 from tracsh.runtime import Runtime, RuntimeSettings
 from tracsh.runtime.background import add_outbox_worker, add_scheduler
 from tracsh.runtime.logs import LEVELS, configure_logging
+from tracsh.runtime.memory import settle_after_start
 from tracsh.runtime.rulesource import RuleSource
 
 
@@ -106,6 +107,7 @@ async def _serve(runtime: Runtime, deliver: Config | None) -> None:
     unless ``deliver`` is None (``--no-deliver``).
     """
     await runtime.start()
+    settle_after_start()
     add_scheduler(runtime)
     if deliver is not None:
         add_outbox_worker(runtime, deliver)

@@ -28,6 +28,7 @@ from tracsh.errors import UserError
 from tracsh.runtime import Runtime
 from tracsh.runtime.feed import LineFeed, Position
 from tracsh.runtime.logs import configure_logging
+from tracsh.runtime.memory import settle_after_start
 from tracsh.runtime.processor import ProcessorError
 from tracsh.store import Store
 
@@ -116,6 +117,7 @@ def _opened(name: str):
 async def _run(args, settings, stream: BinaryIO, summary: Summary) -> LineFeed:
     runtime = Runtime(settings)
     await runtime.start()
+    settle_after_start()
     try:
         feed = await _feed(args, runtime, stream, summary)
     except BaseException:

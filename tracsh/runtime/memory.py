@@ -1,0 +1,32 @@
+"""How a long-running runtime process sets up Python's cyclic garbage collector.
+
+Called once by ``tracsh daemon`` and ``tracsh ingest`` after the runtime has
+started; library callers (the console, tests) keep the interpreter's defaults.
+"""
+
+from __future__ import annotations
+
+import gc
+
+YOUNG_THRESHOLD = 5000
+"""Container allocations, net of frees, that start a young-generation collection.
+
+The default, 700, is passed within every batch: a batch holds its events,
+profiles and sessions until the commit, so collections ran several times per
+batch and found almost nothing (the documents are not cyclic).
+"""
+
+
+def settle_after_start() -> None:
+    """Freeze what start-up made, and collect the young generation less often.
+
+    Imported modules, the compiled rules and the grammar live as long as the
+    process; frozen, full collections no longer walk them again and again
+    (measured under benchmarks/collector.py: most of the collector's time in
+    the garbage collector went there). Garbage left from start-up is collected
+    first, so nothing collectable is frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)
