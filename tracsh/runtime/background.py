@@ -18,6 +18,7 @@ from tracsh.config import Config
 from tracsh.delivery.worker import OutboxWorker
 from tracsh.engine.outcome import Outcome
 from tracsh.engine.scheduler import SchedulerTask
+from tracsh.runtime.processor import BatchReport
 from tracsh.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -69,27 +70,25 @@ class OutboxWaker:
 
     def __init__(self, runtime: Runtime, worker: OutboxWorker) -> None:
         assert runtime.processor is not None
-        self.subscription = runtime.processor.subscribe(maxsize=64)
         self.processor = runtime.processor
         self.worker = worker
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Wait for batch reports until ``stop``; wake the worker on outbox rows."""
-        stopping = asyncio.create_task(stop.wait())
+        """Listen to committed batches until ``stop``; wake the worker on outbox rows.
+
+        A listener, not a Subscription: it runs as each batch settles, without
+        a task and a queue hand-off per batch on the collector's loop.
+        """
+        self.processor.listen(self.on_batch)
         try:
-            while not stop.is_set():
-                report = asyncio.create_task(self.subscription.queue.get())
-                done, _ = await asyncio.wait(
-                    {report, stopping}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if report not in done:
-                    report.cancel()
-                    break
-                if any(_queued(outcome) for outcome in report.result().outcomes):
-                    self.worker.wake()
+            await stop.wait()
         finally:
-            stopping.cancel()
-            self.processor.unsubscribe(self.subscription)
+            self.processor.unlisten(self.on_batch)
+
+    def on_batch(self, report: BatchReport) -> None:
+        """Wake the worker when an outcome of the batch queued a delivery."""
+        if any(_queued(outcome) for outcome in report.outcomes):
+            self.worker.wake()
 
 
 def _queued(outcome) -> bool:

@@ -183,6 +183,7 @@ class EventProcessor:
         self._closing = False
         self._pending_book: tuple[Any, Any] | None = None
         self._subscriptions: list[Subscription] = []
+        self._listeners: list[Callable[[BatchReport], None]] = []
         self.metrics.set("tracsh_queue_capacity_events", capacity)
 
     # Handing work over.
@@ -254,6 +255,20 @@ class EventProcessor:
         """Stop sending reports to ``subscription``."""
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
+
+    def listen(self, listener: Callable[[BatchReport], None]) -> None:
+        """Call ``listener(report)`` on the loop after every commit.
+
+        For quick, synchronous reactions (waking a worker): unlike a
+        Subscription it costs no task and no queue per batch. What it raises is
+        logged and does not reach the batch's submissions.
+        """
+        self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[BatchReport], None]) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     async def with_store(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(store)`` on the writer thread, between batches."""
@@ -445,6 +460,11 @@ class EventProcessor:
         )
         for subscription in self._subscriptions:
             subscription.offer(report)
+        for listener in self._listeners:
+            try:
+                listener(report)
+            except Exception:
+                log.exception("a batch listener failed")
 
     def _count(self, outcomes: list[Outcome], seconds: float) -> None:
         metrics = self.metrics
