@@ -62,8 +62,11 @@ def track_answer(
     return answer
 
 
+_encode = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":")
+).encode
+
+
 def answer_bytes(answer: dict[str, Any]) -> bytes:
     """An answer as the JSON body Starlette's JSONResponse would send."""
-    return json.dumps(
-        answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    ).encode("utf-8")
+    return _encode(answer).encode("utf-8")

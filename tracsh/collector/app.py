@@ -156,19 +156,24 @@ class RequestLog:
         refusal = scope.get("state", {}).get("refusal")
         if refusal:
             self.metrics.add("tracsh_refused_total", reason=refusal)
-        log.info(
-            "%s %s %d",
-            scope["method"],
-            scope["path"],
-            status,
-            extra={
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "ms": round(seconds * 1000, 2),
-            },
-        )
+        if not log.isEnabledFor(logging.INFO):
+            return
+        fields = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "ms": round(seconds * 1000, 2),
+        }
+        # Made directly rather than by log.info(), which walks the stack for the
+        # caller's file and line on every request: the JSON lines show neither.
+        args = (scope["method"], scope["path"], status)
+        record = log.makeRecord(log.name, logging.INFO, "", 0, _ACCESS, args, None)
+        record.__dict__.update(fields)
+        log.handle(record)
 
+
+_ACCESS = "%s %s %d"
+"""The access line's message; its fields are also keys of the JSON line."""
 
 _CLOSE = (b"connection", b"close")
 """While the daemon drains: the client is told, and the server closes the

@@ -32,6 +32,10 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 }
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+"""``json.dumps`` with these options builds an encoder per call; one is enough."""
+
+
 def bind_request_id(request_id: str | None) -> contextvars.Token:
     """Make ``request_id`` the id of every line logged in this context."""
     return _REQUEST_ID.set(request_id)
@@ -72,7 +76,7 @@ class JsonLines(logging.Formatter):
         line.update(extra_fields(record))
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _encode(line)
 
 
 def configure_logging(level: str = "info", stream: IO[str] | None = None) -> None:
