@@ -58,15 +58,22 @@ class JsonEndpoint:
 
     It is not a function, so Starlette's Route hands it the scope as it is:
     the per-request work of its request/response wrapper (another exception
-    layer, a Response object) is left out of the collector's hot path. A
-    ClientError raised by the handler still reaches the app's handlers.
+    layer, a Response object) is left out of the collector's hot path. It
+    answers a ClientError itself, as the app's handler would, so it can also
+    be mounted past the router (app.py's Shortcut).
     """
 
     def __init__(self, handler: Callable[[Request], Awaitable[dict]]) -> None:
         self.handler = handler
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        body = answer_bytes(await self.handler(Request(scope, receive)))
+        try:
+            answer = await self.handler(Request(scope, receive))
+        except ClientError as error:
+            scope.setdefault("state", {})["refusal"] = error.reason
+            await error.response()(scope, receive, send)
+            return
+        body = answer_bytes(answer)
         length = str(len(body)).encode("latin-1")
         headers = [(b"content-length", length), _JSON_TYPE]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
