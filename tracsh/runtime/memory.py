@@ -24,7 +24,9 @@ def settle_after_start() -> None:
     process; frozen, full collections no longer walk them again and again
     (measured under benchmarks/collector.py: most of the collector's time in
     the garbage collector went there). Garbage left from start-up is collected
-    first, so nothing collectable is frozen.
+    first, so nothing collectable is frozen; the one cost is that the first
+    rule set, frozen with the rest, is not reclaimed by the cycle collector
+    once a reload has replaced it (docs/daemon.md).
     """
     gc.collect()
     gc.freeze()
