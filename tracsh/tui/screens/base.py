@@ -86,9 +86,11 @@ class ConsoleScreen(Screen):
 
     def show_status(self, text: str) -> None:
         """Put ``text`` in the status line (if the screen still has one: a timer
-        may fire while the app takes its screens down)."""
+        may fire while the app takes its screens down). The line is one row
+        whatever it says, so a new text is drawn without a new layout."""
         for status in self.query("#status").results(Static):
-            status.update(text)
+            if status.content != text:
+                status.update(text, layout=False)
 
     def sync_log(self) -> None:
         """Show or hide the log panel as the app says, with its lines."""
