@@ -25,6 +25,7 @@ from tracsh.errors import UserError
 from tracsh.store.errors import StoreError
 from tracsh.tui.messages import Loaded, Seen
 from tracsh.tui.search import SearchError
+from tracsh.tui.widgets.detailtext import DetailText
 from tracsh.tui.widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ class TableScreen(ConsoleScreen):
         with Horizontal():
             yield DataTable(cursor_type="row", zebra_stripes=True, id=self.TABLE_ID)
             with VerticalScroll(id=self.PANE_ID, classes="detail-pane"):
-                yield Static(self.DETAIL_TEXT, id=self.DETAIL_ID)
+                yield DetailText(self.DETAIL_TEXT, id=self.DETAIL_ID)
 
     def on_mount(self) -> None:
         """Columns once, focus on the table, and a refresh timer."""

@@ -10,6 +10,7 @@ from tracsh.tui.keys import bindings
 from tracsh.tui.messages import Seen
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.widgets.details import event_detail
+from tracsh.tui.widgets.detailtext import DetailText
 from tracsh.tui.widgets.searchbox import SearchBox
 from tracsh.tui.widgets.stream import EventStream, header_text, parse_filter
 
@@ -58,7 +59,7 @@ class EventsScreen(ConsoleScreen):
                 yield Static(header_text(), id="columns")
                 yield EventStream(self.app.plan.rows, id="stream")
             with VerticalScroll(id="detail"):
-                yield Static("select an event", id="event-detail")
+                yield DetailText("select an event", id="event-detail")
 
     @property
     def stream(self) -> EventStream:

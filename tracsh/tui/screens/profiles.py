@@ -28,6 +28,7 @@ from tracsh.tui.keys import bindings
 from tracsh.tui.screens.base import ConsoleScreen
 from tracsh.tui.search import Found
 from tracsh.tui.widgets.details import event_detail, outbox_detail
+from tracsh.tui.widgets.detailtext import DetailText
 from tracsh.tui.widgets.profile import fill_tree, person_name, summary_text
 from tracsh.tui.widgets.searchbox import SearchBox
 
@@ -103,12 +104,12 @@ class ProfilesScreen(ConsoleScreen):
                     with TabPane("timeline", id="timeline"), Vertical(classes="split"):
                         yield DataTable(cursor_type="row", id="events")
                         with VerticalScroll():
-                            yield Static(id="event-detail")
+                            yield DetailText(id="event-detail")
                     with TabPane("deliveries", id="deliveries"):
                         with Vertical(classes="split"):
                             yield DataTable(cursor_type="row", id="outbox")
                             with VerticalScroll():
-                                yield Static(id="delivery-detail")
+                                yield DetailText(id="delivery-detail")
 
     def on_mount(self) -> None:
         """Columns once; focus the search box."""
