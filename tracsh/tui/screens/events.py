@@ -146,9 +146,11 @@ class EventsScreen(ConsoleScreen):
         self.stream.focus()
 
     def on_event_stream_highlighted(self, message: EventStream.Highlighted) -> None:
-        """Show the event under the cursor whole; while following a busy stream,
-        at most a few times a second, so keys never wait behind the detail."""
-        if not self.stream.follow:
+        """Show the event under the cursor whole: at once when a key moved the
+        cursor; when arrivals changed it (following a busy stream, or the
+        selected event dropping off the top), at most a few times a second, so
+        keys never wait behind the detail."""
+        if message.moved and not self.stream.follow:
             self.show_detail(message.seen)
         elif self._detail_timer is None:
             self._detail_timer = self.set_timer(DETAIL_PAUSE, self._detail_due)

@@ -114,12 +114,15 @@ class EventStream(ScrollView, can_focus=True):
     """
 
     class Highlighted(Message):
-        """The cursor moved to another event."""
+        """The cursor moved, or another event came under it."""
 
-        def __init__(self, seen: Seen | None) -> None:
+        def __init__(self, seen: Seen | None, moved: bool = True) -> None:
             super().__init__()
             self.seen = seen
             """The event under the cursor, None when the stream is empty."""
+            self.moved = moved
+            """True when a key moved the cursor; False when the events shown
+            changed (arrivals, the filter, a resume)."""
 
     def __init__(self, limit: int, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -135,6 +138,7 @@ class EventStream(ScrollView, can_focus=True):
         """Events that arrived while paused (they are not shown)."""
         self.newest = 0
         """The highest arrival number handed to the stream, shown or filtered out."""
+        self._told: Seen | None = None
 
     # Filling.
 
@@ -173,7 +177,9 @@ class EventStream(ScrollView, can_focus=True):
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
-        self.post_message(self.Highlighted(self.current))
+        if self.current is not self._told or self.current is None:
+            self._told = self.current
+            self.post_message(self.Highlighted(self.current, moved=False))
 
     @property
     def current(self) -> Seen | None:
@@ -192,6 +198,7 @@ class EventStream(ScrollView, can_focus=True):
         self.follow = self.cursor == len(self.view) - 1
         self.scroll_to_region_of(self.cursor)
         self.refresh()
+        self._told = self.current
         self.post_message(self.Highlighted(self.current))
 
     def scroll_to_region_of(self, index: int) -> None:
