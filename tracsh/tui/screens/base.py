@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Log, Static
 from textual.worker import get_current_worker
@@ -140,6 +142,14 @@ class ConsoleScreen(Screen):
         self.notify(error, title=what, severity="error")
 
 
+def cell_key(cell: Any) -> Any:
+    """What tells two table cells apart: a Text's style and justification
+    too, which Text's own equality leaves out."""
+    if isinstance(cell, Text):
+        return (cell.plain, str(cell.style), cell.justify, tuple(cell.spans))
+    return cell
+
+
 class TableScreen(ConsoleScreen):
     """A screen of rows on the left and the row under the cursor on the right
     (narrow, below).
@@ -173,6 +183,11 @@ class TableScreen(ConsoleScreen):
         border-left: none; border-top: solid $primary 40%;
     }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._filled: list[tuple[str, list]] = []
+        """The rows the table shows, as (key, comparable cells)."""
 
     def compose_body(self) -> ComposeResult:
         """The table, and the selected row in a pane on its right."""
@@ -210,14 +225,38 @@ class TableScreen(ConsoleScreen):
         return key.value
 
     def fill(self, rows: list[tuple[str, list]]) -> None:
-        """Replace the rows, given as (key, cells), keeping the cursor on its row."""
+        """Replace the rows, given as (key, cells), keeping the cursor on its row.
+
+        The same rows in the same order only have their changed cells updated,
+        and rows that did not change at all leave the table as it is: a table
+        draws every cell again after any change, and most polls change little.
+        """
         table = self.query_one(DataTable)
+        shown = [(key, [cell_key(cell) for cell in cells]) for key, cells in rows]
+        if shown == self._filled:
+            return
+        if [key for key, _ in shown] == [key for key, _ in self._filled]:
+            self._update_cells(table, rows, shown)
+            return
         current = self.current_key()
         table.clear()
         for key, cells in rows:
             table.add_row(*cells, key=key)
+        self._filled = shown
         if current is not None and current in {key for key, _ in rows}:
             table.move_cursor(row=table.get_row_index(current))
+
+    def _update_cells(self, table: DataTable, rows: list, shown: list) -> None:
+        for index, ((_, cells), (_, new), (_, old)) in enumerate(
+            zip(rows, shown, self._filled, strict=True)
+        ):
+            for column, (cell, before, after) in enumerate(
+                zip(cells, old, new, strict=True)
+            ):
+                if before != after:
+                    at = Coordinate(index, column)
+                    table.update_cell_at(at, cell, update_width=True)
+        self._filled = shown
 
     def show_selected(self) -> None:
         """Show the row under the cursor in the pane."""

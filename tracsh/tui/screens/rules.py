@@ -60,6 +60,8 @@ class RulesScreen(TableScreen):
         self.sort_key = "order"
         self.descending = False
         self.stats: dict[str, dict] = {}
+        self._detailed: tuple | None = None
+        """What the pane shows: the rules, and the rule with its statistics."""
 
     def refresh_data(self) -> None:
         """Read the statistics in a thread."""
@@ -93,10 +95,16 @@ class RulesScreen(TableScreen):
     def show_selected(self) -> None:
         """Show the rule under the cursor on the right."""
         rule_id, target = self.current_key(), self.detail
+        stats = self.stats.get(rule_id)
+        ruleset = self.app.ruleset
+        shown = (rule_id, dict(stats or {}))
+        if self._detailed == (ruleset, shown):
+            return
+        self._detailed = (ruleset, shown)
         if rule_id is None:
             target.update("no rules loaded")
             return
-        target.update(rule_detail(self.app.ruleset, rule_id, self.stats.get(rule_id)))
+        target.update(rule_detail(self.app.ruleset, rule_id, stats))
 
     # Actions.
 
