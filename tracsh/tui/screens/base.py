@@ -29,6 +29,7 @@ from tracsh.tui.messages import Loaded, Seen
 from tracsh.tui.search import SearchError
 from tracsh.tui.widgets.detailtext import DetailText
 from tracsh.tui.widgets.footer import ConsoleFooter
+from tracsh.tui.widgets.table import ConsoleTable
 
 if TYPE_CHECKING:
     from tracsh.tui.app import ConsoleApp
@@ -192,7 +193,7 @@ class TableScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         """The table, and the selected row in a pane on its right."""
         with Horizontal():
-            yield DataTable(cursor_type="row", zebra_stripes=True, id=self.TABLE_ID)
+            yield ConsoleTable(cursor_type="row", zebra_stripes=True, id=self.TABLE_ID)
             with VerticalScroll(id=self.PANE_ID, classes="detail-pane"):
                 yield DetailText(self.DETAIL_TEXT, id=self.DETAIL_ID)
 
