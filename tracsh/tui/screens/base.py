@@ -12,6 +12,7 @@ screens share: a table on the left, the row under its cursor on the right.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,6 +68,10 @@ class ConsoleScreen(Screen):
         self.sub_title = self.app.mode_text
         self.show_status(self.app.status_text())
         self.sync_log()
+        self.resume_data()
+
+    def resume_data(self) -> None:
+        """Read what the screen shows as it comes back into view."""
         self.refresh_data()
 
     def tick(self) -> None:
@@ -189,6 +194,8 @@ class TableScreen(ConsoleScreen):
         super().__init__()
         self._filled: list[tuple[str, list]] = []
         """The rows the table shows, as (key, comparable cells)."""
+        self._filled_at = float("-inf")
+        """When rows were last read into the table (time.monotonic)."""
 
     def compose_body(self) -> ComposeResult:
         """The table, and the selected row in a pane on its right."""
@@ -207,6 +214,14 @@ class TableScreen(ConsoleScreen):
         table.focus()
         if self.POLLS is not None:
             self.set_interval(self.app.plan.poll * self.POLLS, self.tick)
+
+    def resume_data(self) -> None:
+        """Read again as the screen comes back, unless the rows were read less
+        than one ``[console] refresh`` ago: reading and drawing the whole table
+        on every switch made switching back and forth slow, and the screen's
+        timer reads again soon anyway."""
+        if time.monotonic() - self._filled_at >= self.app.plan.poll:
+            self.refresh_data()
 
     def action_refresh(self) -> None:
         """Read again now."""
@@ -233,6 +248,7 @@ class TableScreen(ConsoleScreen):
         draws every cell again after any change, and most polls change little.
         """
         table = self.query_one(DataTable)
+        self._filled_at = time.monotonic()
         shown = [(key, [cell_key(cell) for cell in cells]) for key, cells in rows]
         if shown == self._filled:
             return
