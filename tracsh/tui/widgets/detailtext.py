@@ -1,14 +1,4 @@
-"""DetailText: the Static that shows one thing whole, wrapped once per update.
-
-The detail panes (an event with its traces and JSON, a rule, an outbox row)
-hold hundreds of lines in a scrolling container. Textual's Static wraps its
-whole content twice for each update, once to learn its height and once to draw
-it, and again whenever anything asks it to redraw (a resumed screen, a style
-refresh). This one keeps the wrapped lines until the content, the width or the
-style changes, draws any line from them, and asks for a layout only when an
-update changes how many lines there are (the pane's height is then a frame
-late, below the part in view as a rule).
-"""
+"""DetailText: the Static that shows one thing whole, wrapped once per update."""
 
 from __future__ import annotations
 
@@ -19,7 +9,17 @@ from textual.widgets import Static
 
 
 class DetailText(Static):
-    """A Static whose wrapped lines are kept between redraws."""
+    """A Static whose wrapped lines are kept between redraws.
+
+    The detail panes (an event with its traces and JSON, a rule, an outbox
+    row) hold hundreds of lines in a scrolling container. Textual's Static
+    wraps its whole content twice for each update, once to learn its height
+    and once to draw it, and again whenever anything asks it to redraw (a
+    resumed screen, a style refresh). This one keeps the wrapped lines until
+    the content, the width or the style changes, draws any line from them, and
+    asks for a layout only when an update changes how many lines there are
+    (the pane's height is then a frame late, below the part in view as a rule).
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,11 +1,4 @@
-"""ConsoleTable: Textual's DataTable, keeping its drawn cells across screen switches.
-
-Textual applies every screen's styles again each time the screen is shown, and
-the DataTable then forgets every cell it has drawn, although nothing about
-its look changed: showing the rules screen drew all its cells again, a third
-of the switch. This table forgets them only when the styles it draws with
-(its own, its parts', under each focus state) are not the ones it drew with.
-"""
+"""ConsoleTable: Textual's DataTable, keeping its drawn cells across screen switches."""
 
 from __future__ import annotations
 
@@ -14,7 +7,15 @@ from textual.widgets import DataTable
 
 
 class ConsoleTable(DataTable):
-    """A DataTable that draws its cells again only when its look changed."""
+    """A DataTable that draws its cells again only when its look changed.
+
+    Textual applies every screen's styles again each time the screen is
+    shown, and DataTable then forgets every cell it has drawn, although nothing
+    about its look changed: showing the rules screen drew all its cells again,
+    a third of the switch. This table forgets them only when the styles it
+    draws with (its own, its parts', under each focus state) are not the ones
+    it drew with.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
