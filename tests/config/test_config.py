@@ -275,6 +275,16 @@ ERRORS = [
         'tracsh.toml: session.timeout: expected a duration longer than zero, got "0s"',
     ),
     (
+        '[webhooks.crm]\nurl = "https://crm.test/"\ntimeout = "1000000000000d"',
+        "tracsh.toml: webhooks.crm.timeout: expected a duration of at most 10 years "
+        '("3650d"), got "1000000000000d"',
+    ),
+    (
+        '[delivery]\nmax_backoff = "3651 days"',
+        "tracsh.toml: delivery.max_backoff: expected a duration of at most 10 years "
+        '("3650d"), got "3651 days"',
+    ),
+    (
         '[collector]\nport = "8686"',
         "tracsh.toml: collector.port: expected a port number from 0 to 65535, "
         'got "8686"',

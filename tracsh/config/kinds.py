@@ -129,10 +129,19 @@ def _count(value: Any, root: Path | None) -> int:
     return value
 
 
+# Ten years: longer waits mean nothing here, and far longer ones overflow the
+# dates that leases, retries and timers are computed as.
+LONGEST_WAIT = 3650 * 86400.0
+
+
 def _duration(value: Any, root: Path | None) -> float:
     seconds = parse_duration(value)
     if seconds <= 0:
         raise ValueError(f"expected a duration longer than zero, got {describe(value)}")
+    if seconds > LONGEST_WAIT:
+        raise ValueError(
+            f'expected a duration of at most 10 years ("3650d"), got {describe(value)}'
+        )
     return seconds
 
 
