@@ -173,6 +173,21 @@ def test_a_file_that_does_not_parse_is_an_error():
     assert "bad.rules:1:17" in caught.value.render()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "when 1" + " + 1" * 3000 + " > 0 then stop\n",
+        'rule "r"\n  when true\n  then\n    set profile.x = 1'
+        + " * 2" * 3000
+        + "\nend\n",
+    ],
+)
+def test_a_chain_nested_past_the_limit_is_an_error_not_a_recursion(text):
+    with pytest.raises(RuleError) as caught:
+        format_source(text, "deep.rules")
+    assert "nests more than 64 levels deep" in caught.value.render()
+
+
 def test_empty_and_comment_only_files():
     assert format_source("", "e.rules") == ""
     assert format_source("\n\n# only\n\n\n# this\n", "e.rules") == "# only\n\n# this\n"

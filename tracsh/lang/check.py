@@ -282,6 +282,24 @@ def check_file(rule_file: n.RuleFile, text: str) -> list[Diagnostic]:
     return Checker(text, rule_file.path, whole_rules=True).check_file(rule_file)
 
 
+def nesting_problems(rule_file: n.RuleFile, text: str) -> list[Diagnostic]:
+    """Where a form nests past MAX_DEPTH (counted from the form, which sits a few
+    levels above its conditions); for tools that lay nodes out by recursion,
+    such as ``tracsh fmt``, which would otherwise hit Python's recursion limit."""
+    checker = Checker(text, rule_file.path)
+    for form in rule_file.forms:
+        for node, depth in n.walk(form):
+            if depth > MAX_DEPTH + _FORM_LEVELS:
+                checker.error(node, _depth_message())
+                break
+    return checker.diagnostics
+
+
+_FORM_LEVELS = 4
+"""Levels between a form and the roots check_tree measures from (journey, step,
+action, value), so fmt never refuses what `tracsh check` would accept."""
+
+
 def check_node(node: Any, text: str, path: str) -> list[Diagnostic]:
     """The diagnostics of one condition or value (for the REPL and eval)."""
     checker = Checker(text, path)

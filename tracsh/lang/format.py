@@ -14,6 +14,8 @@ from typing import Any
 
 from tracsh.lang import nodes as n
 from tracsh.lang import printer
+from tracsh.lang.check import nesting_problems
+from tracsh.lang.errors import RuleError
 from tracsh.lang.parser import parse_file
 
 WIDTH = 88
@@ -58,6 +60,9 @@ def format_source(text: str, path: str = "<input>") -> str:
 
 def _format(text: str, path: str) -> str:
     rule_file = parse_file(text, path)
+    too_deep = nesting_problems(rule_file, text)
+    if too_deep:
+        raise RuleError(too_deep)
     layout = _Layout(text.split("\n"))
     lines: list[Line] = []
     for form in rule_file.forms:
