@@ -108,6 +108,23 @@ def test_malformed_lines_are_rejected_with_file_line_and_reason(tmp_path, capsys
         assert word.lower() in reason.lower()
 
 
+def test_an_event_nested_too_deeply_is_a_reject_not_a_crash(tmp_path, capsys):
+    deep = '{"type": "a", "properties": {"x": ' + "[" * 900 + "]" * 900 + "}}"
+    source = tmp_path / "events.ndjson"
+    source.write_text(deep + '\n{"type": "b"}\n')
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules/r.rules").write_text(
+        'when event.type == "a" then set profile.traits.x = event.properties.x\n'
+    )
+    args = ("--rules", tmp_path / "rules", "--db", tmp_path / "t.db")
+    status, summary, _ = replay(capsys, source, *args)
+    assert status == 0
+    assert (summary["events"]["accepted"], summary["events"]["rejected"]) == (1, 1)
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        [(reason,)] = conn.execute("SELECT reason FROM rejects").fetchall()
+    assert reason.startswith("nested more than 64 levels deep at properties.x")
+
+
 def test_a_rule_error_stops_replay_before_any_event_is_read(tmp_path, capsys):
     rules = tmp_path / "rules"
     rules.mkdir()

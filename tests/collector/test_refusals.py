@@ -179,6 +179,17 @@ TABLE = [
         "bad JSON: nested too deeply",
     ),
     (
+        "an event nested past the engine's limit",
+        "POST",
+        "/track",
+        {},
+        b'{"source": {"id": "w"}, "events": [{"type": "a", "properties": '
+        b'{"x": ' + b"[" * 900 + b"]" * 900 + b"}}]}",
+        400,
+        "no event could be accepted: events[0]: nested more than 64 levels deep at "
+        "properties.x[0][0]…; tracsh takes records up to 64 levels",
+    ),
+    (
         "101 events",
         "POST",
         "/track",

@@ -121,6 +121,17 @@ CASES = [
         '[{"type": "a"}]\n[{}]',
         [(1, "a"), (2, 'missing "type"')],
     ),
+    (
+        '[{"type": "a", "p": ' + "[" * 900 + "]" * 900 + '}, {"type": "b"}]',
+        [
+            (
+                1,
+                "[0]: nested more than 64 levels deep at p[0][0][0]…; "
+                "tracsh takes records up to 64 levels",
+            ),
+            (1, "b"),
+        ],
+    ),
     # Syntax errors say what is wrong in full.
     (
         '[{"type": "a"}, {"type": "b\tc"}]',

@@ -120,6 +120,21 @@ CASES = [
     # JSON's white space only: other blank-looking lines are not skipped.
     (b" \t \r\n\xc2\xa0\n", [(2, "bad JSON at column 1: Expecting value")]),
     (b"[" * 5000 + b"\n", [(1, "bad JSON: nested too deeply")]),
+    # Nesting the parser takes but the engine would recurse over is refused.
+    (
+        b'{"type": "a", "properties": {"x": ' + b"[" * 62 + b"]" * 62 + b"}}\n",
+        [(1, "a")],
+    ),
+    (
+        b'{"type": "a", "properties": {"x": ' + b"[" * 900 + b"]" * 900 + b"}}\n",
+        [
+            (
+                1,
+                "nested more than 64 levels deep at properties.x[0][0]…; "
+                "tracsh takes records up to 64 levels",
+            )
+        ],
+    ),
     (b'{"type": "caf\xe9"}\n', [(1, "invalid UTF-8 at byte offset 13")]),
     (b'{"properties": {}}\n{"type": "b"}\n', [(1, 'missing "type"'), (2, "b")]),
     (

@@ -26,6 +26,7 @@ from tracsh.inputs.jsontext import (
     DECODER,
     LOCATOR,
     may_hold_surrogates,
+    may_nest_deeply,
     syntax_reason,
 )
 
@@ -161,7 +162,9 @@ class _Document:
             format=self.format,
             defaults=self.defaults,
             raw=source,
-            storable=storable and not may_hold_surrogates(source),
+            storable=storable
+            and not may_hold_surrogates(source)
+            and not may_nest_deeply(source),
         )
 
     def shares_line(self, start: int, end: int) -> bool:

@@ -18,6 +18,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _SHOWN = 40
 """How many characters of a value or key a reason quotes."""
+MAX_NESTING = 64
+"""How many objects and arrays deep a record may nest, as documents in tests and
+``tracsh eval`` may: the engine walks values by recursion, so deeper ones would
+stop the whole run with a RecursionError instead of rejecting one record."""
 
 
 class NotStorable(ValueError):
@@ -87,13 +91,18 @@ def decode(text: str) -> tuple[object, bool]:
         raise
     except ValueError:
         return LOCATOR.decode(text), False
-    return value, not may_hold_surrogates(text)
+    return value, not may_hold_surrogates(text) and not may_nest_deeply(text)
 
 
 def may_hold_surrogates(text: str) -> bool:
     """True when ``text`` has a ``\\uD…`` escape, which may decode to half a pair."""
     # Most text has no backslash at all, and one character is found fastest.
     return "\\" in text and ("\\ud" in text or "\\uD" in text)
+
+
+def may_nest_deeply(text: str) -> bool:
+    """True when ``text`` has enough brackets to nest past MAX_NESTING."""
+    return text.count("[") + text.count("{") > MAX_NESTING
 
 
 def syntax_reason(error: json.JSONDecodeError) -> str:
@@ -119,12 +128,15 @@ def unstorable(value: object) -> str | None:
     """Why ``value`` cannot be stored as JSON, naming where; None when it can.
 
     Catches Markers, NaN and infinite floats, integers past the digit limit,
-    lone surrogates in text or keys, keys that are not text and values that are
-    not JSON at all. The first problem in document order is reported.
+    lone surrogates in text or keys, keys that are not text, values that are
+    not JSON at all and nesting past MAX_NESTING. The first problem in
+    document order is reported.
     """
     stack: list[tuple[object, tuple]] = [(value, ())]
     while stack:
         value, path = stack.pop()
+        if isinstance(value, dict | list) and len(path) >= MAX_NESTING:
+            return _nesting_reason(path)
         if isinstance(value, dict):
             for key, item in reversed(value.items()):
                 if not isinstance(key, str) or (
@@ -179,6 +191,14 @@ def _marker_reason(marker: Marker, path: tuple) -> str:
     if marker.problem == "digits":
         return _digits_reason(path)
     return f"number out of range{_where(path)}: {_cut(marker.text)}"
+
+
+def _nesting_reason(path: tuple) -> str:
+    where = path_text(path[:4]) + "…"
+    return (
+        f"nested more than {MAX_NESTING} levels deep at {where}; "
+        f"tracsh takes records up to {MAX_NESTING} levels"
+    )
 
 
 def _digits_reason(path: tuple) -> str:
