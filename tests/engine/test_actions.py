@@ -21,6 +21,11 @@ from engine_harness import (
 
 from tracsh.lang.loader import load_sources
 
+DEEP = [[[]]]
+for _ in range(62):
+    DEEP = [DEEP]
+"""A list 65 levels deep, just past what an action value may hold."""
+
 # --- set, unset ----------------------------------------------------------------
 
 SET_ROWS = [
@@ -281,6 +286,18 @@ ERROR_ROWS = [
         "index 5 is past the end of a list of 0",
     ),
     ("set profile.traits.x = 1 / event.properties.n", {}, {"n": 0}, "division by zero"),
+    (
+        "set profile.traits.x = [profile.traits.deep]",
+        {"deep": DEEP},
+        {},
+        "the value nests more than 64 levels deep; not used",
+    ),
+    (
+        "append profile.traits.deep to profile.traits.list",
+        {"deep": DEEP, "list": [[1]]},
+        {},
+        "the value nests more than 64 levels deep; not used",
+    ),
 ]
 
 
@@ -337,6 +354,16 @@ def test_an_action_error_does_not_stop_later_rules_or_events(engine):
         "errors": 2,
         "type_warnings": 0,
     }
+
+
+def test_a_value_rules_nest_deeper_event_by_event_stops_at_the_limit(engine):
+    h = engine(rule_text("set profile.traits.x = [coalesce(profile.traits.x, 0)]"))
+    outcomes = h.run(*(event(f"e{i}", "go", minutes=i) for i in range(600)))
+    assert sum(map(len, (o.errors for o in outcomes))) == 600 - 64
+    depth, value = 0, h.profile()["traits"]["x"]
+    while isinstance(value, list):
+        depth, value = depth + 1, value[0]
+    assert depth == 64
 
 
 PROTECTED_ROWS = [

@@ -9,6 +9,7 @@ from tracsh.engine.outcome import Outcome
 from tracsh.engine.rulebook import CompiledAction, CompiledRule
 from tracsh.engine.working import WorkingSet
 from tracsh.lang.scope import MISSING, Scope
+from tracsh.lang.values import MAX_NESTING, nests_past
 
 
 @dataclass
@@ -29,9 +30,21 @@ class Firing:
     """The engine's JourneyBook, for ``start journey`` and ``exit journey``."""
 
     def value(self, action: CompiledAction, name: str, default: Any = MISSING) -> Any:
-        """Evaluate one of the action's compiled expressions."""
+        """Evaluate one of the action's compiled expressions.
+
+        A value nested past MAX_NESTING is an error on the rule and missing,
+        so that no write, message or internal event carries it further.
+        """
         expr = action.exprs.get(name)
-        return default if expr is None else expr(self.scope)
+        if expr is None:
+            return default
+        result = expr(self.scope)
+        if isinstance(result, (list, tuple, dict)) and nests_past(result):
+            self.scope.report.error(
+                f"the value nests more than {MAX_NESTING} levels deep; not used"
+            )
+            return MISSING
+        return result
 
     def now_text(self) -> str:
         """The evaluation's current time as stored text."""

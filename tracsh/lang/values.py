@@ -521,6 +521,27 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+MAX_NESTING = 64
+"""How many lists and objects deep a value an action uses may nest: input
+records nest at most that deep, and deeper values, built up by rules event
+after event, would overflow the recursion of plain() and the store's JSON."""
+
+
+def nests_past(value: Any, limit: int = MAX_NESTING) -> bool:
+    """True when ``value`` holds lists and objects more than ``limit`` deep."""
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            current = current.values()
+        elif not isinstance(current, (list, tuple)):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((item, depth + 1) for item in current)
+    return False
+
+
 def format_duration(value: timedelta) -> str:
     """A duration as the language writes it, in its largest whole unit."""
     seconds = value.total_seconds()
