@@ -1,5 +1,6 @@
 """Mistakes a user can make on the command line: one clear line, no traceback."""
 
+import io
 import json
 
 import pytest
@@ -167,3 +168,53 @@ def test_a_document_that_looks_like_a_path_gets_a_hint(project, capsys, given, h
     assert err.startswith("tracsh eval: --event: not valid JSON: Expecting value")
     assert err.endswith(hint)
     assert ("to read the file" in err) == bool(hint)
+
+
+# Bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape);
+# they must be refused where they come in, not fail in SQLite or a hash later.
+NOT_UTF8 = b"\xff".decode("utf-8", "surrogateescape")
+
+
+@pytest.mark.parametrize(
+    ("argv", "where"),
+    [
+        (["profile", "show", NOT_UTF8], "character 1"),
+        (["profile", "list", "--where", f'profile.id == "{NOT_UTF8}"'], "character 16"),
+        (["eval", f'event.type == "{NOT_UTF8}"'], "character 16"),
+    ],
+)
+def test_an_argument_that_is_not_utf8_is_refused(project, capsys, argv, where):
+    main(["replay", "e.ndjson"])
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"is not UTF-8: byte 0xff at {where}; tracsh reads arguments" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(
+        "sys.stdin", io.TextIOWrapper(io.BytesIO(data), errors="surrogateescape")
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "data", "place"),
+    [
+        (["fmt", "-"], b'when event.type == "\xff" then stop\n', "<stdin>:1:21"),
+        (["import", "tql", "-"], b'profile@x == "\xff"', "<stdin>:1:15"),
+        (
+            ["repl"],
+            b'true\nwhen event.type == "a" then set profile.traits.x = "\xff"\n',
+            "<stdin>:2:53",
+        ),
+    ],
+)
+def test_standard_input_that_is_not_utf8_is_refused_at_its_place(
+    project, capsys, monkeypatch, argv, data, place
+):
+    _stdin(monkeypatch, data)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{place}: error: the input is not UTF-8: byte 0xff cannot be read" in err
+    assert "Traceback" not in err

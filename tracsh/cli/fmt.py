@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tracsh.cli import project
 from tracsh.cli.registry import command
+from tracsh.cli.utf8 import stdin_text
 from tracsh.errors import UserError
 from tracsh.lang import nodes as n
 from tracsh.lang.errors import RuleError
@@ -69,7 +70,7 @@ def fmt(args: argparse.Namespace) -> int:
 
 
 def _stdin(args: argparse.Namespace) -> int:
-    text = sys.stdin.read()
+    text = stdin_text()
     try:
         formatted = format_source(text, "<stdin>")
     except RuleError as err:

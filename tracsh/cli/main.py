@@ -18,6 +18,7 @@ import sys
 import tracsh.cli
 from tracsh import __version__
 from tracsh.cli.registry import GROUPS, REGISTRY, Command
+from tracsh.cli.utf8 import check_arguments
 
 
 def load_commands() -> dict[str, Command]:
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         holder.print_help()
         return 0 if holder is parser else 2
     try:
+        check_arguments(args)
         return entry.run(args)
     except _user_errors() as error:
         if args.debug:

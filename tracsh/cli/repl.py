@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tracsh.cli import project
 from tracsh.cli.registry import command
+from tracsh.cli.utf8 import stdin_lines
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,6 @@ def repl(args: argparse.Namespace) -> int:
         for problem in problems:
             print(problem.render(), file=sys.stderr)
     try:
-        return run(workspace, debug=args.debug)
+        return run(workspace, debug=args.debug, lines=stdin_lines())
     finally:
         workspace.close()

@@ -9,9 +9,9 @@ translation runs for ``when tql "…"`` in rule files.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tracsh.cli.registry import command, group
+from tracsh.cli.utf8 import stdin_text
 from tracsh.errors import UserError
 from tracsh.lang import printer
 from tracsh.lang.check import check_node
@@ -34,7 +34,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 )
 def import_tql(args: argparse.Namespace) -> int:
     """Print the translated condition; a condition that does not parse is an error."""
-    text = sys.stdin.read().strip() if args.condition == "-" else args.condition
+    text = stdin_text().strip() if args.condition == "-" else args.condition
     try:
         node = translate(text)
     except TqlError as err:

@@ -13,9 +13,8 @@ import os
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
@@ -165,7 +164,7 @@ def _styled(line: str, failed: bool) -> list[tuple[str, str]]:
 
 def run_plain(
     workspace: Workspace,
-    stream: TextIO,
+    stream: Iterable[str],
     write: Callable[[str], object],
     debug: bool = False,
 ) -> int:
@@ -187,8 +186,10 @@ def run_plain(
     return status
 
 
-def run(workspace: Workspace, debug: bool = False) -> int:
-    """Start on a terminal, or read a pipe."""
+def run(
+    workspace: Workspace, debug: bool = False, lines: Iterable[str] | None = None
+) -> int:
+    """Start on a terminal, or read a pipe (``lines``, default: stdin as text)."""
     if sys.stdin.isatty() and sys.stdout.isatty():
         return run_terminal(workspace, debug)
-    return run_plain(workspace, sys.stdin, sys.stdout.write, debug)
+    return run_plain(workspace, lines or sys.stdin, sys.stdout.write, debug)

@@ -9,9 +9,8 @@ fault, the way rule files' errors are shown (language.md §7).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TextIO
 
 from tracsh.lang.errors import Diagnostic, RuleError, source_line
 from tracsh.repl.commands import COMMANDS, ArgumentError, commands, split
@@ -33,7 +32,7 @@ class Input:
     line: int
 
 
-def inputs(stream: TextIO) -> Iterator[Input]:
+def inputs(stream: Iterable[str]) -> Iterator[Input]:
     """Complete inputs from a stream: lines gathered until each one is complete.
 
     A rule, journey or test with a mistake is read on to its ``end``, so the
