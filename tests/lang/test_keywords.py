@@ -175,6 +175,30 @@ def test_a_number_glued_to_a_keyword(text, column, message):
     assert [(d.column, d.message) for d in ruleset.errors] == [(column, message)]
 
 
+A_LINE_BREAK_IS_A_SPACE = [
+    ('rule "r"\n  when true\nend\n', (3, 1), "expected `then` after the condition"),
+    ('rule "r"\n  when profile.x > 3\nend\n', (3, 1), "expected `then` after"),
+    ('rule "r"\n  when profile.x exists\nend\n', (3, 1), "expected `then` after"),
+    (
+        'rule "r"\n  when true\n  then\nend\n',
+        (4, 1),
+        "expected an action after `then`, found `end`; a rule needs one",
+    ),
+    (
+        'rule "r"\n  when true\n  then\n\nend\n',
+        (5, 1),
+        "expected an action after `then`, found `end`; a rule needs one",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "place", "message"), A_LINE_BREAK_IS_A_SPACE)
+def test_a_keyword_on_the_next_line_is_not_glued(text, place, message):
+    [error] = _load(text).errors
+    assert (error.line, error.column) == place
+    assert error.message.startswith(message)
+
+
 NAMES = [
     "when event.whenever == 1 then set profile.endpoint = event.order_id",
     "when event.properties.when == 1 and profile.then.end > 2 then stop",

@@ -380,7 +380,7 @@ def _glued_message(
     start = token.start_pos
     if token.type in ("_NL", "$END") or start is None:
         return None
-    before = re.search(r"[A-Za-z0-9_]+$", text[max(start - 40, 0) : start])
+    before = re.search(r"[A-Za-z0-9_]+\Z", text[max(start - 40, 0) : start])
     words = {word for phrases in keyword_phrases().values() for p in phrases
              for word in p.split()}  # fmt: skip
     if before is not None and before.group(0) in words:
@@ -463,6 +463,8 @@ def _message(token: Token, expected: set[str], text: str, line: int) -> str:
         return "`=` assigns a value; to compare, write `==`"
     if "THEN" in expected and token.type != "ASSIGN":
         return f"expected `then` after the condition, found {_shown(token)}"
+    if {"SEND", "SET", "STOP"} <= expected and token.type == "END":
+        return "expected an action after `then`, found `end`; a rule needs one"
     if {"SEND", "SET", "STOP"} <= expected and token.type not in ("_NL", "$END"):
         return _unknown_action(str(token.value))
     if expected and expected <= {"_NL", "$END"}:
