@@ -167,3 +167,39 @@ def test_run_due_commits_in_batches_and_fires_in_time_order(engine):
     fired = h.engine.scheduler.run_due(T0 + timedelta(hours=10), batch=2)
     assert len(fired) == 5
     assert h.profile()["traits"]["order"] == [1, 3, 4, 2, 0]
+
+
+EDGE_RULES = """
+when event.type == "go" then emit event "later" in 9000 years
+when event.type == "go" then grant consent "email" for 2 days
+when event.type == "go" and count("go" within 30 days) >= 1 then set profile.x = 1
+journey "far"
+  enter when event.type == "go"
+  step "s" after 1 week
+    log "step"
+end
+"""
+
+
+LAST = "9999-12-31T23:59:59.999999+00:00"
+
+
+@pytest.mark.parametrize(
+    ("time", "expires", "due"),
+    [
+        ("9999-12-31T12:00:00+00:00", LAST, [LAST, LAST]),
+        (
+            "0001-01-01T00:00:00+00:00",
+            "0001-01-03T00:00:00+00:00",
+            ["0001-01-08T00:00:00+00:00", "8995-01-10T00:00:00+00:00"],
+        ),
+    ],
+)
+def test_times_past_either_end_of_the_calendar_stop_there(engine, time, expires, due):
+    h = engine(EDGE_RULES)
+    [outcome] = h.run(event("e1", "go", time=time))
+    assert outcome.errors == []
+    profile = h.profile()
+    assert profile["x"] == 1
+    assert profile["consents"]["email"]["expires"] == expires
+    assert sorted(row["due"] for row in h.store.timers()) == due

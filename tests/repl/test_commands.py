@@ -450,3 +450,13 @@ def test_a_document_named_like_a_file_is_read_with_an_at(workspace, project):
         with pytest.raises(UserError, match=re.escape(f"write .{kind} @e.json")):
             respond(workspace, f".{kind} e.json")
     assert respond(workspace, ".event @e.json") == 'event set: "purchase" (@e.json)'
+
+
+def test_the_moment_after_a_profile_seen_at_the_end_of_the_calendar_is_its_end():
+    from tracsh.repl.moment import next_moment
+
+    seen = {"last_seen": "9999-12-31T23:59:30+00:00"}
+    assert next_moment(seen) == "9999-12-31T23:59:59.999999+00:00"
+    assert next_moment({"last_seen": "2024-01-01T00:00:00+00:00"}) == (
+        "2024-01-01T00:01:00+00:00"
+    )

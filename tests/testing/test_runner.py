@@ -280,3 +280,13 @@ def test_tests_are_never_run_as_rules():
     ruleset, _ = run('test "t"\n  event "purchase"\nend\n')
     assert [t.name for t in ruleset.tests] == ["t"]
     assert "t" not in [r.id for r in ruleset.rules]
+
+
+def test_a_test_clock_past_the_year_9999_fails_the_test_with_why():
+    _ruleset, [result] = run(
+        'test "far"\n  event "purchase"\n  event "purchase" after 9000 years\nend\n'
+    )
+    assert result.error == (
+        "line 3: the test's clock would pass the year 9999, the last time tracsh "
+        "can keep; wait less after the events"
+    )

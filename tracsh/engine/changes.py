@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 from tracsh.engine import docpath
 from tracsh.engine.firing import Firing
 from tracsh.engine.rulebook import CompiledAction
+from tracsh.engine.times import shifted
 from tracsh.lang import fields, nodes
 from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import MISSING
@@ -177,9 +177,7 @@ def do_grant(firing: Firing, action: CompiledAction) -> str:
     node: nodes.GrantConsent = action.node
     expires = None
     if node.duration is not None:
-        expires = (
-            firing.scope.now + timedelta(seconds=node.duration.seconds)
-        ).isoformat()
+        expires = shifted(firing.scope.now, node.duration.seconds).isoformat()
     consents = firing.profile.setdefault("consents", {})
     consents[node.consent] = {
         "granted": True,

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from tracsh.engine.identify import event_time
-from tracsh.engine.times import utc_text
+from tracsh.engine.times import shifted, utc_text
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes as n
 from tracsh.lang import values
@@ -60,7 +59,7 @@ class History:
         """The value of a Count, Sum or Last node for ``scope``'s profile."""
         since = None
         if node.window is not None:
-            since = scope.now - timedelta(seconds=node.window.seconds)
+            since = shifted(scope.now, -node.window.seconds)
         if isinstance(node, n.Count) and where is None:
             return self._count_type(node, scope, since)
         matching = [

@@ -12,13 +12,12 @@ docs/journeys.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from tracsh.engine.identify import derived_id, event_time
 from tracsh.engine.rulebook import CompiledRule, compile_action
 from tracsh.engine.timers import timer_row
-from tracsh.engine.times import utc_text
+from tracsh.engine.times import shifted, utc_text
 from tracsh.lang import nodes
 from tracsh.lang.compile import compile_condition
 from tracsh.lang.printer import value as shown
@@ -174,7 +173,7 @@ class JourneyBook:
     ) -> list[dict]:
         """Set step ``index`` to run ``after`` its delay from ``start``."""
         state = state_of(scope.profile, journey.name)
-        due = start + timedelta(seconds=journey.steps[index].after)
+        due = shifted(start, journey.steps[index].after)
         event = step_event(journey, index, state["run"], scope.profile, scope, due)
         state.update(step=journey.steps[index].name, due=event["time"])
         if due <= scope.now:

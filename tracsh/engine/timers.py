@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from tracsh.engine.times import stored_time, utc_text
+from tracsh.engine.times import shifted, stored_time, utc_text
 from tracsh.lang import values
 from tracsh.lang.printer import value as shown
 from tracsh.lang.scope import MISSING, Report
@@ -97,7 +97,7 @@ def due_time(now: datetime, delay: Any, at: Any, report: Report) -> datetime | s
     ``at`` (a time, or ISO-8601 text).
     """
     if delay is not None:
-        return now + timedelta(seconds=delay.seconds)
+        return shifted(now, delay.seconds)
     if at is MISSING or at is None:
         return "the time after `at` is missing"
     moment = values.as_time(at, report, "emit … at")

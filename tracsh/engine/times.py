@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from tracsh.lang.printer import value as shown
@@ -16,6 +16,22 @@ def utc_text(moment: datetime) -> str:
     text order is time order.
     """
     return moment.astimezone(UTC).isoformat()
+
+
+FIRST = datetime.min.replace(tzinfo=UTC)
+"""The earliest time Python can hold; a window reaching further starts here."""
+LAST = datetime.max.replace(tzinfo=UTC)
+"""The latest time Python can hold: a step, timer or expiry later than it (an
+event near the year 9999, or a delay of thousands of years) is due here, which
+in practice is never."""
+
+
+def shifted(moment: datetime, seconds: float) -> datetime:
+    """``moment`` moved by ``seconds`` (negative: back), kept within FIRST..LAST."""
+    try:
+        return moment + timedelta(seconds=seconds)
+    except OverflowError:
+        return LAST if seconds > 0 else FIRST
 
 
 @lru_cache(maxsize=4096)

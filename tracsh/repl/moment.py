@@ -15,11 +15,12 @@ import copy
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from tracsh.engine.history import HistorySnapshot
 from tracsh.engine.identify import event_time
+from tracsh.engine.times import shifted
 from tracsh.errors import UserError
 from tracsh.inputs import InputError, normalize_event
 from tracsh.lang import nodes as n
@@ -124,7 +125,7 @@ def next_moment(profile: dict | None) -> str:
     seen = parse_time(str(profile.get("last_seen"))) if profile else None
     if seen is None:
         return datetime.now(UTC).isoformat()
-    return (seen + timedelta(minutes=1)).isoformat()
+    return shifted(seen, 60).isoformat()
 
 
 def _has_own_id(doc: Any) -> bool:

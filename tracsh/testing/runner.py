@@ -225,9 +225,14 @@ class _Run:
     def build(self, step: n.EventStep, number: int) -> dict:
         """The event of a step, normalized as the readers would."""
         if self.events or step.after is not None:
-            self.clock += (
-                STEP if step.after is None else timedelta(seconds=step.after.seconds)
-            )
+            wait = STEP if step.after is None else timedelta(seconds=step.after.seconds)
+            try:
+                self.clock += wait
+            except OverflowError:
+                raise UserError(
+                    "the test's clock would pass the year 9999, the last time "
+                    "tracsh can keep; wait less after the events"
+                ) from None
         base: dict[str, Any] = {
             "type": step.event_type,
             "time": self.clock.isoformat(),
