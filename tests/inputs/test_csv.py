@@ -207,6 +207,29 @@ ROWS = [
         "2019-10-01 00:00:05 UTC,view,u,s,A,1,1,no,b\r\n2019-10-01 00:00:05 UTC,view,u",
         [(2, "view"), (3, "row has 3 fields, expected 9")],
     ),
+    # An unclosed quote swallows the rows after it: a reject, not an event.
+    (
+        '2019-10-01 00:00:05 UTC,view,u,s,A,1,1,no,"b\n'
+        "2019-10-01 00:00:06 UTC,cart,u,s,A,1,1,no,b\n",
+        [
+            (
+                2,
+                "unclosed quote: the row runs from here to the end of the file "
+                "(2 lines); close the quoted field",
+            )
+        ],
+    ),
+    (
+        '2019-10-01 00:00:05 UTC,view,u,s,A,1,1,no,b\n2019-10-01 00:00:06 UTC,"cart',
+        [
+            (2, "view"),
+            (
+                3,
+                "unclosed quote: the row runs from here to the end of the file "
+                "(1 line); close the quoted field",
+            ),
+        ],
+    ),
 ]
 
 

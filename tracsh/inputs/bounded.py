@@ -115,6 +115,10 @@ class RowSource:
         """Quote characters in the current row, counted once it spans lines."""
         self.last = ""
         """The last line of the current row, once the row is over the limit."""
+        self.ended = False
+        """True once the stream is read to its end. ``csv.reader`` only asks
+        past the end in a quoted field, so a row it gives after that is one
+        whose quote was never closed."""
 
     def __iter__(self) -> RowSource:
         return self
@@ -122,6 +126,7 @@ class RowSource:
     def __next__(self) -> str:
         line = self.readline(self.cap)
         if not line:
+            self.ended = True
             raise StopIteration
         self.number += 1
         size = self.size

@@ -101,7 +101,9 @@ def _rows(reader, lines: RowSource, plan: Plan) -> Iterator[Accepted | Rejected]
             for row in reader:
                 line, previous = previous + 1, lines.number
                 over = lines.row_over()
-                if row:
+                if lines.ended:
+                    yield _unclosed(lines, line)
+                elif row:
                     yield plan.item(row, line, over)
             return
         except csv.Error as error:
@@ -116,6 +118,16 @@ def _rows(reader, lines: RowSource, plan: Plan) -> Iterator[Accepted | Rejected]
             return
         previous = lines.number
         lines.row_over()
+
+
+def _unclosed(lines: RowSource, line: int) -> Rejected:
+    """The reject of a row whose quoted field runs to the end of the file."""
+    count = lines.number - line + 1
+    reason = (
+        f"unclosed quote: the row runs from here to the end of the file "
+        f"({count} line{'s' if count != 1 else ''}); close the quoted field"
+    )
+    return Rejected(line, reason, cut(printable(lines.first.rstrip("\r\n"))))
 
 
 class Plan:
