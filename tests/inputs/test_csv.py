@@ -561,6 +561,20 @@ def test_columns_missing_from_the_header(tmp_path, mapping, message):
     assert str(caught.value) == f"{tmp_path / 'map.toml'}: {message}"
 
 
+def test_a_column_named_twice_in_the_header_cannot_be_mapped(tmp_path):
+    mapping = '[event]\ntype = "Kind"\n[properties]\nat = "at"'
+    with pytest.raises(MappingError) as caught:
+        read(tmp_path, b"at,Kind,Kind\nx,view,cart\n", mapping=mapping)
+    assert str(caught.value) == (
+        f"{tmp_path / 'map.toml'}: event.type: the header of data.csv has 2 "
+        'columns named "Kind", so which one is meant is unclear'
+    )
+    (item,) = read(
+        tmp_path, b"at,at,Kind\nx,y,view\n", mapping='[event]\ntype = "Kind"'
+    )
+    assert item.event["type"] == "view"
+
+
 def test_csv_needs_a_mapping(tmp_path):
     (tmp_path / "data.csv").write_text("a\n")
     with pytest.raises(MappingError) as caught:

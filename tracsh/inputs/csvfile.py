@@ -145,6 +145,7 @@ class Plan:
         self.index = {}
         for position, column in enumerate(header):
             self.index.setdefault(column, position)
+        self.repeated = {c for c in self.index if header.count(c) > 1}
         self.get_type = self.text_getter("type")
         self.id_getters = {
             name: self.text_getter(name)
@@ -179,6 +180,12 @@ class Plan:
             raise MappingError(
                 f"{self.mapping.path}: {spec.key}: "
                 f'no column "{spec.column}" in {self.name or "stdin"}{hint}'
+            )
+        if spec.column in self.repeated:
+            raise MappingError(
+                f"{self.mapping.path}: {spec.key}: the header of "
+                f'{self.name or "stdin"} has {self.header.count(spec.column)} '
+                f'columns named "{spec.column}", so which one is meant is unclear'
             )
         return position
 
