@@ -359,3 +359,22 @@ def test_a_database_on_read_only_media_opens_read_only(tmp_path):
         assert sorted(p.name for p in folder.iterdir()) == ["t.db"]
     finally:
         subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_database_another_process_writes_to_is_a_store_error(tmp_path, store):
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        store.conn.execute("PRAGMA busy_timeout = 20")
+        with pytest.raises(StoreError) as caught:
+            with store.transaction():
+                pass
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert str(caught.value) == (
+        f"{store.path}: the database is locked: another process is writing to it "
+        "(a daemon, a console or a replay); wait for it to finish or stop it"
+    )
+    with store.transaction():
+        pass

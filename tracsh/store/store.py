@@ -88,6 +88,18 @@ def _connect(path: str | Path, readonly: bool) -> sqlite3.Connection:
         raise StoreError(f"{path}: cannot open the database: {err}") from err
 
 
+def _is_locked(err: sqlite3.Error) -> bool:
+    """Whether another process held the database past the connection's wait."""
+    return isinstance(err, sqlite3.OperationalError) and "locked" in str(err)
+
+
+def _locked(path: object) -> StoreError:
+    return StoreError(
+        f"{path}: the database is locked: another process is writing to it (a "
+        "daemon, a console or a replay); wait for it to finish or stop it"
+    )
+
+
 def _read_only_mode(file: Path) -> str:
     """The URI parameter for reading ``file`` without writing anything.
 
@@ -196,7 +208,11 @@ class Store(
             self._run("PRAGMA journal_mode = WAL")
             self._run(f"PRAGMA synchronous = {synchronous.upper()}")
             schema.migrate(self.db)
+        except StoreError:
+            raise
         except sqlite3.DatabaseError as err:
+            if _is_locked(err):
+                raise _locked(self.path) from err
             raise StoreError(
                 f"{self.path}: cannot use this file as a tracsh database: {err}"
             ) from err
@@ -231,7 +247,12 @@ class Store(
         """Execute one statement on the connection, telling the tracer first."""
         if self._trace is not None:
             self._trace(sql, params)
-        return self.conn.execute(sql, params)
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.OperationalError as err:
+            if _is_locked(err):
+                raise _locked(self.path) from err
+            raise
 
     def _run_many(self, sql: str, rows: list[tuple]) -> None:
         """Execute one statement for many parameter rows, telling the tracer once."""
@@ -239,7 +260,12 @@ class Store(
             return
         if self._trace is not None:
             self._trace(sql, rows)
-        self.conn.executemany(sql, rows)
+        try:
+            self.conn.executemany(sql, rows)
+        except sqlite3.OperationalError as err:
+            if _is_locked(err):
+                raise _locked(self.path) from err
+            raise
 
     def _writable(self) -> None:
         """Refuse a write on a read-only store with an error that says so."""
