@@ -17,7 +17,7 @@ from strategies import conditions, expressions
 from untidy import untidy_condition, untidy_value, writable
 
 from tracsh.lang.errors import RuleError
-from tracsh.lang.format import WIDTH, format_source, scan_comments
+from tracsh.lang.format import WIDTH, FormatError, format_source, scan_comments
 from tracsh.lang.loader import rule_files
 from tracsh.lang.parser import parse_file
 
@@ -186,6 +186,17 @@ def test_a_chain_nested_past_the_limit_is_an_error_not_a_recursion(text):
     with pytest.raises(RuleError) as caught:
         format_source(text, "deep.rules")
     assert "nests more than 64 levels deep" in caught.value.render()
+
+
+def test_a_layout_that_takes_a_form_over_the_size_limit_is_refused_as_such():
+    condition = " or ".join(f'event.type == "t{i}"' for i in range(2500))
+    text = f"when {condition} then stop\n"
+    parse_file(text, "long.rules")
+    with pytest.raises(FormatError) as caught:
+        format_source(text, "long.rules")
+    assert str(caught.value).startswith(
+        "long.rules: the formatted text would not load: this rule is 66401 characters"
+    )
 
 
 def test_empty_and_comment_only_files():
