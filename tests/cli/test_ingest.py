@@ -99,6 +99,29 @@ def test_a_file_resumes_where_the_last_run_committed(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("replacement", "found"),
+    [(lines(1, start=50), "is 72 bytes long"), (lines(3, start=50), "has changed")],
+)
+def test_a_file_replaced_since_the_last_run_is_not_skipped_silently(
+    tmp_path, replacement, found
+):
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(lines(2))
+    assert run(tmp_path, str(path)).returncode == 0
+    path.write_bytes(replacement)
+    done = run(tmp_path, str(path))
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines()[-1] == (
+        f"tracsh ingest: {path} {found}, but the last ingest of it stopped at byte "
+        "128: the file was truncated or replaced; pass --from-offset 0 to read it "
+        "from the start (lines already stored are not stored twice)"
+    )
+    again = run(tmp_path, str(path), "--from-offset", "0")
+    assert again.returncode == 0
+    assert len(stored(tmp_path)) == 2 + replacement.count(b"\n")
+
+
+@pytest.mark.parametrize(
     "arguments, message",
     [
         (["--from-offset", "3"], "--from-offset 3 is not at the start of a line"),

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import BinaryIO
@@ -170,6 +171,7 @@ async def _file_start(runtime: Runtime, stream, key: str, offset: int | None):
         offset, line = await runtime.with_store(
             lambda store: (store.get_position(key), store.get_position(f"{key}:line"))
         )
+        _check_stored(stream, offset)
         return Position(offset, line or 1)
     head = stream.read(offset)
     if len(head) < offset:
@@ -177,6 +179,23 @@ async def _file_start(runtime: Runtime, stream, key: str, offset: int | None):
     if offset and not head.endswith(b"\n"):
         raise UserError(f"--from-offset {offset:,} is not at the start of a line")
     return Position(offset, head.count(b"\n") + 1)
+
+
+def _check_stored(stream: BinaryIO, offset: int) -> None:
+    """UserError when the file no longer reaches the stored position with a
+    line end, as after it was truncated or replaced: resuming there would
+    skip its new lines without a word."""
+    if not offset:
+        return
+    size = os.fstat(stream.fileno()).st_size
+    stream.seek(offset - 1)
+    if size < offset or stream.read(1) != b"\n":
+        found = f"is {size:,} bytes long" if size < offset else "has changed"
+        raise UserError(
+            f"{stream.name} {found}, but the last ingest of it stopped at byte "
+            f"{offset:,}: the file was truncated or replaced; pass --from-offset 0 "
+            "to read it from the start (lines already stored are not stored twice)"
+        )
 
 
 def _skip(stream: BinaryIO, offset: int) -> None:
