@@ -52,14 +52,23 @@ def decoded(data: bytes, name: str = "<stdin>") -> str:
         raise UserError(_where(data, err.start, 1, name)) from None
 
 
+def _stdin_bytes() -> Iterable[bytes]:
+    """Standard input's lines as bytes, also when it was replaced by a text
+    stream (which holds any bad byte as a surrogate, as Python's stdin does)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        return buffer
+    return (line.encode("utf-8", "surrogateescape") for line in sys.stdin)
+
+
 def stdin_text() -> str:
     """All of standard input as UTF-8 text, or UserError."""
-    return decoded(sys.stdin.buffer.read())
+    return decoded(b"".join(_stdin_bytes()))
 
 
 def stdin_lines(stream: Iterable[bytes] | None = None) -> Iterator[str]:
     """Lines of standard input as UTF-8 text; UserError at a bad byte."""
-    lines = sys.stdin.buffer if stream is None else stream
+    lines = _stdin_bytes() if stream is None else stream
     for number, line in enumerate(lines, 1):
         try:
             text = line.decode("utf-8")
