@@ -89,6 +89,25 @@ def test_fmt_notes_one_line_rule_ids_that_move(tmp_path, capsys):
     assert "m:4 -> m:1" in capsys.readouterr().err
 
 
+def test_fmt_leaves_crlf_line_ends_alone(tmp_path, capsys):
+    tidy, untidy = tmp_path / "tidy.rules", tmp_path / "untidy.rules"
+    tidy.write_bytes(TIDY.replace("\n", "\r\n").encode())
+    untidy.write_bytes((TIDY + UNTIDY).replace("\n", "\r\n").encode())
+    assert main(["fmt", "--diff", str(tidy)]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["fmt", "--diff", str(untidy)]) == 1
+    diff = capsys.readouterr().out
+    changes = [line for line in diff.splitlines()[2:] if line[:1] in "-+"]
+    assert "\r" not in diff and len(changes) == 2
+    assert main(["fmt", "--write", str(untidy)]) == 0
+    assert untidy.read_bytes() == (TIDY + TIDY).replace("\n", "\r\n").encode()
+
+
+def test_fmt_check_of_crlf_stdin_agrees_with_files(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(TIDY.replace("\n", "\r\n")))
+    assert main(["fmt", "--check", "-"]) == 0
+
+
 def test_fmt_reads_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO(UNTIDY))
     assert main(["fmt", "-"]) == 0

@@ -76,6 +76,7 @@ def _stdin(args: argparse.Namespace) -> int:
     except RuleError as err:
         print(err.render(), file=sys.stderr)
         return 1
+    text = text.replace("\r\n", "\n")
     if args.check:
         return 1 if formatted != text else 0
     if args.diff:
@@ -122,10 +123,13 @@ def _show(
         if changed:
             print(path)
     elif args.diff:
-        sys.stdout.writelines(_diff(text, formatted, str(path)))
+        # Line ends are not the layout's business: a CRLF file keeps them.
+        if changed:
+            lines = text.replace("\r\n", "\n")
+            sys.stdout.writelines(_diff(lines, formatted, str(path)))
     elif args.write:
         if changed:
-            _replace(path, formatted)
+            _replace(path, formatted, "\r\n" if "\r\n" in text else "\n")
             print(f"reformatted {path}", file=sys.stderr)
     else:
         if several:
@@ -144,8 +148,9 @@ def _diff(text: str, formatted: str, name: str) -> list[str]:
     )
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` over ``path`` atomically, keeping the file's mode.
+def _replace(path: Path, text: str, newline: str = "\n") -> None:
+    """Write ``text`` over ``path`` atomically, keeping the file's mode and
+    writing its line ends as ``newline``.
 
     A symbolic link stays a link: the file it points to is the one replaced, in
     its own directory, with its own permissions.
@@ -154,7 +159,7 @@ def _replace(path: Path, text: str) -> None:
     mode = path.stat().st_mode
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+        with os.fdopen(handle, "w", encoding="utf-8", newline=newline) as out:
             out.write(text)
         os.chmod(temp, mode)
         os.replace(temp, path)
