@@ -34,6 +34,9 @@ CONDITION_ERRORS = [
     ('event.type == "purchase" and profile.tier = "gold"', 1, [43], ["=="]),
     # §7: an unclosed string.
     ('event.type == "purchase', 1, [15], ["string", "quote"]),
+    # A name with a letter outside ASCII: the way to write it is said.
+    ("profile.traits.été == 1", 1, [16], ['write other keys in brackets: ["été"]']),
+    ("profile.traits.naïve == 1", 1, [18], ['in brackets: ["naïve"]']),
 ]
 
 

@@ -429,12 +429,30 @@ def _bad_character(err: UnexpectedCharacters, text: str, path: str) -> Diagnosti
         )
     elif char == "=" and text[err.pos_in_stream : err.pos_in_stream + 2] != "==":
         message = "`=` assigns a value; to compare, write `==`"
+    elif char.isalpha() and not char.isascii():
+        message = _non_ascii_name(text, err.pos_in_stream)
     elif char.isprintable():
         message = f"unexpected character `{char}`"
     else:
         message = f"unexpected character U+{ord(char):04X}, which rules cannot contain"
     span = n.Span(err.line, err.column, err.line, err.column + 1)
     return diagnostic_at(path, text, span, message)
+
+
+def _non_ascii_name(text: str, position: int) -> str:
+    """The message for a letter outside ASCII, as in ``profile.traits.été``."""
+    start = end = position
+    while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    word = text[start:end]
+    if text[start - 1 : start] != ".":
+        return f"unexpected character `{text[position]}`: names are ASCII"
+    return (
+        f"unexpected character `{text[position]}`: names in a path are ASCII "
+        f'letters, digits and _; write other keys in brackets: ["{word}"]'
+    )
 
 
 def _end_token(text: str) -> Token:
