@@ -34,6 +34,10 @@ CONDITION_ERRORS = [
     ('event.type == "purchase" and profile.tier = "gold"', 1, [43], ["=="]),
     # §7: an unclosed string.
     ('event.type == "purchase', 1, [15], ["string", "quote"]),
+    # Negated presence tests the language spells another way.
+    ("profile.x is not empty", 1, [11], ["write `not (x is empty)`"]),
+    ("profile.x is not missing and true", 1, [11], ["write `x exists`"]),
+    ("profile.x not exists", 1, [15], ["write `x is missing`"]),
     # A name with a letter outside ASCII: the way to write it is said.
     ("profile.traits.été == 1", 1, [16], ['write other keys in brackets: ["été"]']),
     ("profile.traits.naïve == 1", 1, [18], ['in brackets: ["naïve"]']),

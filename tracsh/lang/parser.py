@@ -479,6 +479,9 @@ def _message(token: Token, expected: set[str], text: str, line: int) -> str:
         return _missing_end(text, line, token.type == "$END")
     if token.type == "ASSIGN" and "COMPARE" in expected:
         return "`=` assigns a value; to compare, write `==`"
+    presence = _presence_written_otherwise(token, text)
+    if presence is not None:
+        return presence
     if "THEN" in expected and token.type != "ASSIGN":
         return f"expected `then` after the condition, found {_shown(token)}"
     if {"SEND", "SET", "STOP"} <= expected and token.type == "END":
@@ -497,6 +500,30 @@ def _message(token: Token, expected: set[str], text: str, line: int) -> str:
     if token.type in ("_NL", "$END"):
         return f"this ends too early; expected {listed}"
     return f"unexpected {_shown(token)}; expected {listed}"
+
+
+_NEGATED_PRESENCE = re.compile(
+    r"(?:is[ \t]+not[ \t]+(empty|missing)|not[ \t]+(exists))(?![A-Za-z0-9_])"
+)
+_PRESENCE_INSTEAD = {
+    "empty": "`is not empty` is not a test; write `not (x is empty)`",
+    "missing": "`is not missing` is not a test; write `x exists`",
+    "exists": "`not exists` is not a test; write `x is missing`",
+}
+
+
+def _presence_written_otherwise(token: Token, text: str) -> str | None:
+    """The message for a negated presence test the language spells another way
+    (``x is not empty``, ``x is not missing``, ``x not exists``), or None."""
+    start = token.start_pos
+    if start is None:
+        return None
+    if token.value == "exists":
+        start = max(text.rfind("not", 0, start), 0)
+    found = _NEGATED_PRESENCE.match(text, start)
+    if found is None:
+        return None
+    return _PRESENCE_INSTEAD[found.group(1) or found.group(2)]
 
 
 def _opens_form(token: Token) -> bool:
