@@ -218,3 +218,9 @@ def test_standard_input_that_is_not_utf8_is_refused_at_its_place(
     err = capsys.readouterr().err
     assert f"{place}: error: the input is not UTF-8: byte 0xff cannot be read" in err
     assert "Traceback" not in err
+
+
+def test_options_without_a_command_start_the_repl(project, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(".rules\n"))
+    assert main(["--rules", "rules", "--db", "absent.db"]) == 0
+    assert "a:1" in capsys.readouterr().out

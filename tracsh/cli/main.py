@@ -143,15 +143,27 @@ def _message(error: BaseException) -> str:
     return render() if callable(render) else str(error)
 
 
+def _with_command(given: list[str]) -> list[str]:
+    """``given``, with ``repl`` first when it names no command: ``tracsh`` alone,
+    or with options only (``tracsh --db shop.db``), starts the REPL."""
+    if not given:
+        return ["repl"]
+    names = {entry.words[0] for entry in REGISTRY.values()}
+    if given[0] in ("-h", "--help", "--version") or names.intersection(given):
+        return given
+    return ["repl", *given] if given[0].startswith("-") else given
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run tracsh with ``argv`` (default: the process arguments).
 
-    With no arguments at all tracsh starts the REPL, as ``tracsh repl`` does.
+    With no arguments, or only options, tracsh starts the REPL, as ``tracsh
+    repl`` does.
     """
     try:
         parser = build_parser()
         given = sys.argv[1:] if argv is None else argv
-        args, extra = parser.parse_known_args(given or ["repl"])
+        args, extra = parser.parse_known_args(_with_command(given))
         if extra:
             # Told by the command they were given to, with its usage.
             told = getattr(args, "_parser", parser)
