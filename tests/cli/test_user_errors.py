@@ -1,11 +1,13 @@
 """Mistakes a user can make on the command line: one clear line, no traceback."""
 
+import argparse
 import io
 import json
 
 import pytest
 
 from tracsh.cli.main import main
+from tracsh.cli.project import port_number
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def test_mistakes_get_one_clear_line(project, capsys, argv, message):
         ["replay", "e.ndjson", "--batch", "0"],
         ["outbox", "--limit", "99999999999999999999"],
         ["outbox", "--status", "bogus"],
+        ["daemon", "--port", "-5"],
     ],
 )
 def test_bad_option_values_are_usage_errors(project, capsys, argv):
@@ -60,6 +63,13 @@ def test_bad_option_values_are_usage_errors(project, capsys, argv):
         main(argv)
     assert exited.value.code == 2
     assert "error: argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["65536", "99999", "-1"])
+def test_a_port_past_the_range_is_refused_not_wrapped(text):
+    # The socket layer takes 99999 as 99999 % 65536: a daemon on port 34463.
+    with pytest.raises(argparse.ArgumentTypeError, match="a port is 0 to 65535"):
+        port_number(text)
 
 
 def test_debug_is_accepted_after_the_command(project, capsys):

@@ -46,7 +46,10 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--host", metavar="HOST", help="address to listen on (default: 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, metavar="PORT", help="port to listen on (default: 8686)"
+        "--port",
+        type=project.port_number,
+        metavar="PORT",
+        help="port to listen on (default: 8686)",
     )
     parser.add_argument(
         "--no-deliver",

@@ -19,6 +19,21 @@ from tracsh.lang.loader import RuleSet, load_rules
 from tracsh.store import Store
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 to 65535 (0 picks a free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a port number, got {text!r}"
+        ) from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"a port is 0 to 65535 (0 picks a free one), got {value}"
+        )
+    return value
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number from 1 to 10**9."""
     try:
