@@ -94,3 +94,28 @@ def test_a_bad_until_time_is_refused_before_anything_runs(shop):
     assert status == 1
     assert "--until: 'next week' is not an ISO-8601 time" in err
     assert not shop.db.exists()
+
+
+NAMES = """
+journey "[/oops] \\x1b[31mj"
+  enter when event.type == "sign-up"
+  step "[bold]hi[/bold]"
+    log "hi"
+end
+segment "\\x1b]0;title\\x07s" when profile.visits >= 1
+"""
+
+
+def test_names_are_shown_literally_never_as_markup_or_escapes(project):
+    project.rules(NAMES)
+    status, out, err = project.run("replay", str(project.events(EVENTS[:1])))
+    assert status == 0, err
+    assert "journey [/oops] \\x1b[31mj: [bold]hi[/bold]" in out
+    assert "segments   \\x1b]0;title\\x07s 1" in out
+    status, out, err = project.run("journeys")
+    assert status == 0, err
+    assert "journey [/oops] \\x1b[31mj: 0 active, 1 done, 0 exited" in out
+    assert "[bold]hi[/bold]" in out and "\x1b" not in out
+    status, out, err = project.run("segment", "refresh")
+    assert status == 0, err
+    assert out.startswith("\\x1b]0;title\\x07s: 1 members")

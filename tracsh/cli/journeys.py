@@ -17,6 +17,7 @@ from rich.table import Table
 
 from tracsh.cli import project
 from tracsh.cli.registry import command
+from tracsh.cli.terminal import cell
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,12 +82,12 @@ def journeys(args: argparse.Namespace) -> int:
             f"journey {entry['journey']}: {entry['active']} active, "
             f"{entry['done']} done, {entry['exited']} exited"
         )
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+        table = Table(title=cell(title), box=box.SIMPLE_HEAD, title_justify="left")
         for header in ("step", "waiting", "ran", "skipped"):
             table.add_column(header, justify="left" if header == "step" else "right")
         for step in entry["steps"]:
             table.add_row(
-                step["step"],
+                cell(step["step"]),
                 str(step["waiting"]),
                 str(step["ran"]),
                 str(step["skipped"]),

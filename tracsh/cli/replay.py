@@ -170,7 +170,7 @@ def render_summary(data: dict) -> str:
     lines.append(f"sessions   {data['sessions']} ({data['visits']} new visits)")
     lines.append(f"rules      {data['rules_fired']} fired")
     for rule_id, count in list(data["by_rule"].items())[:10]:
-        lines.append(f"  {count:>8}  {rule_id}")
+        lines.append(f"  {count:>8}  {printable(rule_id)}")
     problems = [
         f"{data[key]} {words}"
         for key, words in (
@@ -186,7 +186,8 @@ def render_summary(data: dict) -> str:
         "segments   "
         + (
             ", ".join(
-                f"{name} {size}" for name, size in sorted(data["segments"].items())
+                f"{printable(name)} {size}"
+                for name, size in sorted(data["segments"].items())
             )
             or "none"
         )

@@ -15,6 +15,7 @@ import json
 from tracsh.cli import project
 from tracsh.cli.evaluate import clock
 from tracsh.cli.registry import command, group
+from tracsh.cli.terminal import printable
 from tracsh.engine.refresh import refresh_segments
 from tracsh.engine.rulebook import build_rulebook
 from tracsh.errors import UserError
@@ -84,7 +85,8 @@ def segment_refresh(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             print(
-                f"{row['segment']}: {row['members']} members, {row['entered']} "
+                f"{printable(row['segment'])}: {row['members']} members, "
+                f"{row['entered']} "
                 f"entered, {row['left']} left ({row['seconds'] * 1000:.0f} ms)"
             )
     return 0
