@@ -134,3 +134,13 @@ def test_forgetting_someone_unknown_deletes_nothing(shop):
     status, _out, err = shop.run("profile", "forget", "nobody")
     assert status == 1
     assert "no profile answers to 'nobody'; nothing was deleted" in err
+
+
+def test_profile_list_shows_what_events_wrote_literally(project):
+    project.rules(RULES)
+    email = "\x1b]0;pwned\x07a@x.test"
+    events = [ev("e1", "sign-up", "dan", "s1", "2024-05-01T09:00:00Z", email=email)]
+    assert project.run("replay", str(project.events(events)))[0] == 0
+    status, out, _ = project.run("profile", "list")
+    assert status == 0
+    assert "email=\\x1b]0;pwned\\x07a@x.test" in out and "\x1b" not in out

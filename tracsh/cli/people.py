@@ -15,6 +15,7 @@ import sys
 from tracsh.cli import project
 from tracsh.cli.evaluate import clock
 from tracsh.cli.registry import command
+from tracsh.cli.terminal import printable
 from tracsh.errors import UserError
 from tracsh.lang.errors import RuleError
 from tracsh.lang.loader import load_condition
@@ -78,9 +79,10 @@ def profile_list(args: argparse.Namespace) -> int:
 
 
 def _line(doc: dict) -> str:
+    """One profile as a line; what events wrote there is shown literally."""
     pii = doc.get("pii") if isinstance(doc.get("pii"), dict) else {}
     segments = ",".join(str(s) for s in doc.get("segments") or []) or "-"
-    return (
+    return printable(
         f"{doc['id']}  visits={doc.get('visits')}  last_seen={doc.get('last_seen')}"
         f"  segments={segments}  email={pii.get('email', '-')}"
     )
