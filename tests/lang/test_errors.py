@@ -79,3 +79,17 @@ def test_errors_in_several_files_are_all_reported():
         ]
     )
     assert [d.path for d in ruleset.errors] == ["a.rules", "b.rules"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cells"),
+    [
+        # Wide (CJK) characters take two cells, combining marks none.
+        ('when event.type == "日本" and = 1 then stop\n', 30),
+        ('when event.type == "e\u0301" and lowr(event.x) == 1 then stop\n', 27),
+    ],
+)
+def test_the_caret_stays_under_the_fault_past_wide_characters(text, cells):
+    [error] = load_sources([("w.rules", text)]).errors
+    caret_line = error.render().split("\n")[2]
+    assert caret_line[: 2 + cells + 1] == " " * (2 + cells) + "^"

@@ -6,6 +6,7 @@ parser raises ``RuleError`` carrying them, the loader collects them instead.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from tracsh.lang.nodes import Span
@@ -64,8 +65,17 @@ def _caret_lines(source: str, column: int, end_column: int | None) -> tuple[str,
         width = min(end_column - 1 - indent, max(len(shown), start + 1)) - start
     shown, start, width = _window(shown, start, width)
     shown = "".join(ch if ch.isprintable() or ch == "\t" else "?" for ch in shown)
-    prefix = "".join("\t" if ch == "\t" else " " for ch in shown[:start])
-    return shown, prefix + "^" + "~" * (width - 1)
+    prefix = "".join("\t" if ch == "\t" else " " * _cells(ch) for ch in shown[:start])
+    under = sum(_cells(ch) for ch in shown[start : start + width])
+    return shown, prefix + "^" + "~" * (max(under, 1) - 1)
+
+
+def _cells(char: str) -> int:
+    """How many terminal cells ``char`` takes: 2 for wide (CJK) characters, 0
+    for combining marks, else 1; so the caret stays under the fault."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def _window(shown: str, start: int, width: int) -> tuple[str, int, int]:
