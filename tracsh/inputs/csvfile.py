@@ -184,7 +184,7 @@ class Plan:
         if spec.column in self.repeated:
             raise MappingError(
                 f"{self.mapping.path}: {spec.key}: the header of "
-                f'{self.name or "stdin"} has {self.header.count(spec.column)} '
+                f"{self.name or 'stdin'} has {self.header.count(spec.column)} "
                 f'columns named "{spec.column}", so which one is meant is unclear'
             )
         return position
