@@ -199,6 +199,40 @@ def test_test_bad_regex_is_an_error(tested, capsys):
     assert "--run: '(' is not a regular expression" in capsys.readouterr().err
 
 
+def test_a_named_test_file_runs_against_the_project_rules(tested, capsys, monkeypatch):
+    # Tests kept apart from the rules they test: naming their file loads the
+    # project's rule directory with it, and runs that file's tests only.
+    monkeypatch.chdir(tested.parent)
+    checks = tested.parent / "checks"
+    checks.mkdir()
+    (tested / "shop_test.rules").rename(checks / "shop_test.rules")
+    (tested / "other_test.rules").write_text(
+        'test "another file"\n  event "purchase"\nend\n'
+    )
+    assert main(["test", "checks/shop_test.rules"]) == 1
+    captured = capsys.readouterr()
+    assert "PASS  counts a purchase  (checks/shop_test.rules:1)" in captured.out
+    assert "FAIL  counts twice" in captured.out
+    assert "another file" not in captured.out
+    assert main(["test", "rules/other_test.rules"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  another file" in out and "counts" not in out
+
+
+def test_test_names_a_missing_path(tested, capsys):
+    assert main(["test", str(tested / "nope.rules")]) == 1
+    assert "no such file or directory: " in capsys.readouterr().err
+
+
+def test_test_json_reports_rule_errors_on_stdout(tested, capsys):
+    (tested / "shop.rules").write_text('rule "count"\n  when event.type ==\nend\n')
+    assert main(["test", str(tested), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["tests"] == []
+    (error,) = [d for d in report["diagnostics"] if d["severity"] == "error"]
+    assert error["path"].endswith("shop.rules") and error["line"] == 3
+
+
 def test_the_repository_rule_tests_pass_with_every_rule_covered(capsys):
     assert main(["test", "--coverage", str(ROOT / "rules")]) == 0
     out = capsys.readouterr().out

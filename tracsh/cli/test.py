@@ -5,7 +5,8 @@ in-memory store; nothing is written to any database. Prints PASS or FAIL per
 test and, for a failure, the expected and actual values and why the rules
 involved fired or did not. ``--coverage`` also reports rules that no test made
 fire and sub-conditions never seen both true and false. Exit status 1 when a
-test fails or coverage is under ``--fail-under``.
+test fails or coverage is under ``--fail-under``. Directories are the whole
+rule set; a file named alone runs its tests against the project's rules.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tracsh.cli.registry import command
 from tracsh.engine.pipeline import EngineSettings
 from tracsh.engine.rulebook import build_rulebook
 from tracsh.errors import UserError
+from tracsh.lang.loader import load_rules
 from tracsh.testing.coverage import measure
 from tracsh.testing.report import coverage_text, json_report, summary, text_report
 from tracsh.testing.runner import run_tests, select
@@ -67,10 +69,20 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 def test(args: argparse.Namespace) -> int:
     """Load the rules, run the chosen tests, print the results."""
     config = project.config_of(args)
-    if args.paths:
-        args.rules = args.paths
-    ruleset = project.load_ruleset(args, config)
-    tests = select(ruleset, _pattern(args.run))
+    chosen = _choose_sources(args, config)
+    if args.json:
+        ruleset = load_rules(project.rule_paths(args, config))
+        if not ruleset.ok:
+            report = json_report([], None, ruleset.diagnostics)
+            print(json.dumps(report, indent=2, ensure_ascii=False))
+            return 1
+    else:
+        ruleset = project.load_ruleset(args, config)
+    tests = [
+        test
+        for test in select(ruleset, _pattern(args.run))
+        if chosen is None or _within(test.path, chosen)
+    ]
     if not tests:
         where = f" matching {args.run!r}" if args.run else ""
         raise UserError(
@@ -89,7 +101,7 @@ def test(args: argparse.Namespace) -> int:
     coverage = None
     if args.coverage or args.fail_under is not None:
         coverage = measure(ruleset, book, results)
-    _print(args, results, coverage)
+    _print(args, results, coverage, ruleset.diagnostics)
     failed = any(not result.passed for result in results)
     short = (
         coverage is not None
@@ -103,6 +115,43 @@ def test(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed or short else 0
+
+
+def _choose_sources(args: argparse.Namespace, config) -> list[Path] | None:
+    """Set ``args.rules`` to what to load; the paths whose tests run, or None.
+
+    Directories alone are the whole rule set, as for ``check``. A rule file
+    named on its own usually tests rules kept elsewhere, so the project's rule
+    directories are loaded with it and only the named paths' tests run.
+    """
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        raise UserError(f"no such file or directory: {', '.join(missing)}")
+    if not args.paths or all(path.is_dir() for path in args.paths):
+        if args.paths:
+            args.rules = args.paths
+        return None
+    loaded = [_shown(p) for p in project.rule_paths(args, config) if Path(p).is_dir()]
+    args.rules = loaded + [path for path in args.paths if not _within(path, loaded)]
+    return list(args.paths)
+
+
+def _shown(path: str | Path) -> Path:
+    """``path`` relative to the working directory when under it, as people type it."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _within(path: str | Path, places: list[Path]) -> bool:
+    """Whether ``path`` is one of ``places`` or lies under one of them."""
+    resolved = Path(path).resolve()
+    return any(
+        resolved == place.resolve() or resolved.is_relative_to(place.resolve())
+        for place in places
+    )
 
 
 def _places(args: argparse.Namespace, config) -> str:
@@ -119,9 +168,12 @@ def _pattern(text: str | None) -> str | None:
     return text
 
 
-def _print(args: argparse.Namespace, results: list, coverage) -> None:
+def _print(
+    args: argparse.Namespace, results: list, coverage, diagnostics: list
+) -> None:
     if args.json:
-        print(json.dumps(json_report(results, coverage), indent=2, ensure_ascii=False))
+        report = json_report(results, coverage, diagnostics)
+        print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     print(text_report(results))
     if coverage is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from tracsh.lang.errors import Diagnostic
 from tracsh.testing.coverage import CoverageReport
 from tracsh.testing.runner import Failure, TestResult
 
@@ -71,14 +73,27 @@ def coverage_text(report: CoverageReport) -> str:
 
 
 def json_report(
-    results: list[TestResult], coverage: CoverageReport | None
+    results: list[TestResult],
+    coverage: CoverageReport | None,
+    diagnostics: Sequence[Diagnostic] = (),
 ) -> dict[str, Any]:
-    """Everything ``tracsh test --json`` prints."""
+    """Everything ``tracsh test --json`` prints; with the rule set's diagnostics
+    (errors stop the tests, so ``tests`` is then empty)."""
     passed = sum(result.passed for result in results)
     out: dict[str, Any] = {
         "passed": passed,
         "failed": len(results) - passed,
         "tests": [_test_dict(result) for result in results],
+        "diagnostics": [
+            {
+                "path": d.path,
+                "line": d.line,
+                "column": d.column,
+                "severity": d.severity,
+                "message": d.message,
+            }
+            for d in diagnostics
+        ],
     }
     if coverage is not None:
         out["coverage"] = coverage.as_dict()
