@@ -127,6 +127,11 @@ def test_documents_typed_and_from_the_store(workspace, project):
         ('.event {"properties": {}}', 'an event needs a "type"'),
         (".profile nobody", 'no stored profile answers to "nobody"'),
         (".frie", "unknown command .frie (did you mean .fire?)"),
+        pytest.param(
+            '.event {"type": "big", "properties": {"x": "%s"}}' % ("a" * 70_000),
+            "the current event cannot be used: too large: 70,",
+            id="over the replay's size limit",
+        ),
     ],
 )
 def test_mistakes_are_user_errors(workspace, line, words):

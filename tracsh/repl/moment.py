@@ -12,6 +12,7 @@ throw-away stores; nothing here writes to the database.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from tracsh.engine.history import HistorySnapshot
 from tracsh.engine.identify import event_time
 from tracsh.engine.times import shifted
 from tracsh.errors import UserError
-from tracsh.inputs import InputError, normalize_event
+from tracsh.inputs import MAX_EVENT_BYTES, InputError, normalize_event
+from tracsh.inputs.items import too_large
 from tracsh.lang import nodes as n
 from tracsh.lang.check import HISTORY
 from tracsh.lang.scope import MISSING, Scope
@@ -101,7 +103,8 @@ def with_id(doc: Any, fallback: str) -> dict | None:
 
 
 def engine_event(given: Any, profile: dict | None, session: dict | None) -> dict:
-    """The current event in stored shape, for this profile and session."""
+    """The current event in stored shape, for this profile and session; within
+    the size limit replay and ingest keep to (64 KiB as JSON)."""
     if not isinstance(given, dict):
         raise UserError('no current event; set one: .event {"type": "purchase"}')
     record = {k: v for k, v in copy.deepcopy(given).items() if k not in ("raw", "seq")}
@@ -114,6 +117,9 @@ def engine_event(given: Any, profile: dict | None, session: dict | None) -> dict
         record["time"] = next_moment(profile)
     now = datetime.now(UTC).isoformat()
     try:
+        size = len(json.dumps(record, ensure_ascii=False).encode())
+        if size > MAX_EVENT_BYTES:
+            raise too_large(size, MAX_EVENT_BYTES)
         return normalize_event(record, received=now)
     except InputError as err:
         raise UserError(f"the current event cannot be used: {err}") from None
