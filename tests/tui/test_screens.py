@@ -179,3 +179,26 @@ async def test_error_panel_when_the_feed_fails(shop, snapshot):
         await until(pilot, lambda: "stopped on an error" in app.feed_text)
         await settle(pilot)
         snapshot.assert_match(await screen_svg(pilot), "error-panel.svg")
+
+
+async def test_a_table_refill_widens_a_column_for_a_wider_cell(shop):
+    app = console(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#rules")
+        keys = [table.coordinate_to_cell_key((i, 0))[0] for i in range(table.row_count)]
+        rows = [(key.value, list(table.get_row(key))) for key in keys]
+        last = len(rows[0][1]) - 1
+        column = table.ordered_columns[last]
+        before = column.content_width
+        rows[0][1][last] = "9" * (before + 5)
+        screen.fill(rows)
+        await settle(pilot)  # DataTable measures updated cells when idle
+        assert column.content_width == before + 5
+        rows[0][1][last] = "1"
+        screen.fill(rows)
+        assert table.get_cell_at((0, last)) == "1"
+        assert table.row_count == len(keys)

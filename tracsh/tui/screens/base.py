@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -156,6 +157,13 @@ def cell_key(cell: Any) -> Any:
     return cell
 
 
+def cell_width(cell: Any) -> int:
+    """How many terminal cells a table cell takes on one line."""
+    if isinstance(cell, Text):
+        return cell.cell_len
+    return cell_len(str(cell))
+
+
 class TableScreen(ConsoleScreen):
     """A screen of rows on the left and the row under the cursor on the right
     (narrow, below).
@@ -264,6 +272,11 @@ class TableScreen(ConsoleScreen):
             table.move_cursor(row=table.get_row_index(current))
 
     def _update_cells(self, table: DataTable, rows: list, shown: list) -> None:
+        # DataTable re-measures a whole column for each updated cell that is
+        # narrower than the column: a poll that changes every row's counters
+        # cost a hundred milliseconds. Columns widen at once here, and narrow
+        # when the rows next change and the table is filled anew.
+        columns = table.ordered_columns
         for index, ((_, cells), (_, new), (_, old)) in enumerate(
             zip(rows, shown, self._filled, strict=True)
         ):
@@ -271,8 +284,10 @@ class TableScreen(ConsoleScreen):
                 zip(cells, old, new, strict=True)
             ):
                 if before != after:
-                    at = Coordinate(index, column)
-                    table.update_cell_at(at, cell, update_width=True)
+                    wider = cell_width(cell) > columns[column].content_width
+                    table.update_cell_at(
+                        Coordinate(index, column), cell, update_width=wider
+                    )
         self._filled = shown
 
     def show_selected(self) -> None:
