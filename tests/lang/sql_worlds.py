@@ -1,13 +1,13 @@
 """A real SQLite file of worlds (event, profile, session, source) for SQL tests.
 
-Each world is a row; a root that is MISSING is a NULL column. ``truths`` runs
-one condition, written for SQLite, over chosen rows and names each answer the
-way strategies.outcome does: ``true``, ``false`` or ``unknown``.
+Each world is a row; a root that is MISSING is a NULL column, and a document is
+JSON text exactly as the store writes it (non-ASCII as itself, docs/sql.md).
+``truths`` runs one condition, written for SQLite, over chosen rows and names
+each answer the way strategies.outcome does: ``true``, ``false`` or ``unknown``.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 from tracsh.lang.scope import MISSING
 from tracsh.lang.sql import install_functions, to_sql
+from tracsh.store.documents import encode_doc
 
 ROOTS = ("event", "profile", "session", "source")
 COLUMNS = {root: f"w.{root}" for root in ROOTS}
@@ -48,7 +49,10 @@ class Worlds:
     def add(self, world: dict[str, Any]) -> int:
         """Store one world (Scope keyword arguments); returns its row id."""
         docs = [world.get(root, MISSING) for root in ROOTS]
-        texts = [None if doc is MISSING else json.dumps(doc) for doc in docs]
+        texts = [
+            None if doc is MISSING else encode_doc(doc, root)
+            for root, doc in zip(ROOTS, docs, strict=True)
+        ]
         cursor = self.conn.execute(
             "INSERT INTO w (event, profile, session, source) VALUES (?, ?, ?, ?)",
             texts,

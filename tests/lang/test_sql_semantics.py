@@ -14,11 +14,14 @@ from datetime import UTC, datetime
 
 import pytest
 from sql_worlds import Worlds
+from strategies import outcome
 from test_semantics import SPEC_ROWS, Case
 from test_semantics_assumed import ASSUMED_ROWS
 
 from tracsh.errors import UserError
+from tracsh.lang.compile import compile_condition
 from tracsh.lang.loader import load_condition
+from tracsh.lang.scope import Report, Scope
 from tracsh.lang.sql import SqlRefused, install_functions, json_path, to_sql
 from tracsh.lang.sql import form as f
 
@@ -101,11 +104,6 @@ def test_tests_with_fields_and_constants_are_written_in_sql(condition, bridged):
             "refresh and profile queries do not evaluate; test a field kept on the "
             "profile instead (for example one a rule increments)",
         ),
-        (
-            "profile.traits['say \"hi\"'] exists",
-            "<condition>:1:1: the key 'say \"hi\"' holds a character SQLite's JSON "
-            "paths cannot name",
-        ),
     ],
 )
 def test_what_sql_cannot_evaluate_is_refused_with_its_place(condition, message):
@@ -134,6 +132,63 @@ def test_what_sql_cannot_evaluate_is_refused_with_its_place(condition, message):
 )
 def test_json_paths_are_written_as_literals(parts, path):
     assert json_path(parts) == path
+
+
+@pytest.mark.parametrize("key", ['say "hi"', "a\\b", "line\nbreak", "x\x00y"])
+def test_no_json_path_is_written_for_a_key_it_would_not_find(key):
+    with pytest.raises(ValueError, match="no SQLite JSON path names the key"):
+        json_path(("traits", key))
+
+
+ODD_KEYS = [
+    'say "hi"', "a.b", "a[0]", "[0]", "$", "*", "$.a", "a\\b", '\\"', "",
+    "x\x00y", "line\nbreak", "tab\there", "é", "ключ", "'", "k" * 3000,
+]  # fmt: skip
+"""Keys a JSON path must quote, cannot name at all, or names only by accident."""
+
+ODD_TESTS = [
+    "profile.t[{k}] == 1",
+    "profile.t[{k}] exists",
+    "profile.t[{k}] is empty",
+    "profile.t[{k}].n > 2",
+    "profile.t[{k}][0] == 'vip'",
+    "'vip' in profile.t[{k}]",
+    "profile.t[{k}] == profile.t.other",
+    "profile.t[{k}] + 1 == 2 or profile.t.x == 1",
+]
+
+ODD_DOCS = [
+    {},
+    {"t": {}},
+    {"t": {"a": {"b": 1, "0": 1}, "say": 1, "x": 1, "line": 1, "k": 1, "": 2}},
+    {"t": {"other": 1}},
+    {"t": {"other": ["vip"]}},
+    {"t": {"other": ""}},
+    {"t": {"n": 3, "other": {"n": 3}}},
+]
+"""Documents for each key: with the key added (except the first three), and
+decoys where a path that split or cut the key short would land."""
+
+
+@pytest.mark.parametrize("key", ODD_KEYS, ids=lambda key: repr(key)[:20])
+@pytest.mark.parametrize("template", ODD_TESTS)
+def test_any_key_reads_as_the_compiled_form_reads_it(worlds, key, template):
+    condition = load_condition(template.format(k=json.dumps(key, ensure_ascii=False)))
+    compiled = compile_condition(condition)
+    docs = ODD_DOCS[:3] + [
+        {"t": {**doc["t"], key: doc["t"]["other"]}} for doc in ODD_DOCS[3:]
+    ]
+    rows = [worlds.add({"profile": doc}) for doc in docs]
+    want = [outcome(compiled(Scope(profile=doc, now=NOW)), Report())[0] for doc in docs]
+    assert worlds.truths(condition, NOW, rows) == want
+
+
+def test_only_the_tests_of_keys_no_path_can_name_are_bridged():
+    condition = load_condition('profile.t["a\\"b"] == 1 and profile.t["a.b"] == 1')
+    sql = to_sql(condition, {"profile": "doc"}, NOW)
+    assert sql.text.count("tracsh_test(") == 1
+    assert "(doc -> '$.t')" in sql.text
+    assert "json_extract(doc, '$.t.\"a.b\"')" in sql.text
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 
 from tracsh.lang.sql.functions import install_functions
 from tracsh.lang.sql.lower import Lowering, SqlRefused
-from tracsh.lang.sql.sqlite import json_path, write_sqlite
+from tracsh.lang.sql.sqlite import json_path, nameable, write_sqlite
 
 __all__ = [
     "SqlCondition",
@@ -22,6 +22,7 @@ __all__ = [
     "install_functions",
     "json_path",
     "lower_condition",
+    "nameable",
     "to_sql",
 ]
 
@@ -48,8 +49,9 @@ def lower_condition(
     ``roots`` are the documents the query has; ``now`` is the clock (parts that
     read no document are computed once); ``label`` names the condition's source
     in errors and ``why`` explains, after "cannot be read here", a missing root.
+    Keys SQLite's JSON paths cannot name (``nameable``) are read by the bridge.
     """
-    return Lowering(roots, now, label, why).condition(node)
+    return Lowering(roots, now, label, why, nameable).condition(node)
 
 
 def to_sql(

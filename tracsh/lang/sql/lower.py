@@ -6,13 +6,16 @@ operands.py. Parts of a condition that read no document (``now - 30 days``,
 so the query compares fields against plain parameters. A test that reads
 fields through arithmetic or a function call has no exact SQL form; it becomes
 a call of ``tracsh_test``, which runs the compiled test on the fields' JSON
-texts (functions.py). What cannot run over the given documents at all (a root
-that is not there, history) is refused with a :class:`SqlRefused` naming the
-construct and its place.
+texts (functions.py); so does a test of a key no JSON path of the back end can
+name (``profile.traits["a\\"b"]``), which gets the JSON text of the path's
+longest nameable prefix and follows the rest in Python. What cannot run over
+the given documents at all (a root that is not there, history) is refused with
+a :class:`SqlRefused` naming the construct and its place.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -49,12 +52,19 @@ class Lowering:
     """Lowers the conditions of one query: which roots exist, and the clock."""
 
     def __init__(
-        self, roots: frozenset[str], now: datetime, label: str, why: str = ""
+        self,
+        roots: frozenset[str],
+        now: datetime,
+        label: str,
+        why: str,
+        nameable: Callable[[str], bool],
     ) -> None:
         self.roots = roots
         self.now = now
         self.label = label
         self.why = why
+        self.nameable = nameable
+        """Whether the back end's JSON paths can name a key."""
 
     def refuse(self, node: Any, message: str) -> SqlRefused:
         """The error for ``node``, placed at its line and column when known."""
@@ -89,7 +99,7 @@ class Lowering:
             raise self.refuse(node, f"{shown} cannot be read here{self.why}")
 
     def check(self, node: Any) -> None:
-        """Refuse what no SQL form can evaluate: absent roots, history, odd keys."""
+        """Refuse what no SQL form can evaluate: absent roots and history."""
         for item, _depth in n.walk(node):
             if isinstance(item, HISTORY):
                 name = type(item).__name__.lower()
@@ -101,13 +111,6 @@ class Lowering:
                 )
             if isinstance(item, n.Path):
                 self.need_root(item, item.root)
-                for part in item.parts:
-                    if isinstance(part, str) and ('"' in part or "\x00" in part):
-                        raise self.refuse(
-                            item,
-                            f"the key {part!r} holds a character SQLite's JSON paths "
-                            "cannot name",
-                        )
             if isinstance(item, n.InSegment):
                 self.need_root(item, "profile")
 
@@ -123,6 +126,13 @@ class Lowering:
         except o.Unwritable:
             return self.bridge(node)
 
+    def named(self, path: n.Path) -> tuple[tuple[str | int, ...], tuple[Any, ...]]:
+        """``path``'s parts split before the first key the back end cannot name."""
+        for index, part in enumerate(path.parts):
+            if isinstance(part, str) and not self.nameable(part):
+                return path.parts[:index], path.parts[index:]
+        return path.parts, ()
+
     def scope(self) -> Scope:
         """A scope with no documents, for computing constant parts."""
         return Scope(now=self.now)
@@ -130,6 +140,8 @@ class Lowering:
     def operand(self, node: Any) -> o.Operand:
         """A field or a constant; Unwritable for anything computed from fields."""
         if isinstance(node, n.Path):
+            if self.named(node)[1]:
+                raise o.Unwritable("a key no JSON path can name")
             return o.field(node.root, node.parts)
         if _reads_documents(node):
             raise o.Unwritable("a value computed from fields")
@@ -168,15 +180,22 @@ class Lowering:
         return o.member(item, self.operand(options))
 
     def bridge(self, node: Any) -> Any:
-        """The test as a call of ``tracsh_test`` over its fields' JSON texts."""
+        """The test as a call of ``tracsh_test`` over its fields' JSON texts.
+
+        A path with a key the back end cannot name passes the JSON text of the
+        part before that key; the test follows the rest of the path itself.
+        """
         paths: dict[n.Path, n.Path] = {}
+        fields_read: list[Any] = []
         for item, _depth in n.walk(node):
             if isinstance(item, n.Path) and item not in paths:
-                paths[item] = n.Path("event", (f"f{len(paths)}",))
+                named, rest = self.named(item)
+                paths[item] = n.Path("event", (f"f{len(paths)}", *rest))
+                fields_read.append(f.FieldJson(item.root, named))
         segments = any(isinstance(item, n.InSegment) for item, _ in n.walk(node))
         key, plan = bridge_plan(_substitute(node, paths), self.now, segments)
         args: list[Any] = [f.Param(key, "text"), f.Param(plan, "plan")]
-        args += [f.FieldJson(path.root, path.parts) for path in paths]
+        args += fields_read
         if segments:
             args.append(f.FieldJson("profile", ("segments",)))
         return f.Call("test", tuple(args))

@@ -26,16 +26,30 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def nameable(key: str) -> bool:
+    """Whether a JSON path can name ``key`` in a document as the store writes it.
+
+    SQLite (3.40 here) matches a quoted path key against the key's JSON text
+    as written, escapes included, and ends the key at the first ``"``. The store
+    writes every character of a key as itself except ``"``, ``\\`` and the
+    controls below U+0020, so keys holding those have no path that finds them;
+    lower.py reads them through the bridge instead.
+    """
+    return not any(ch in '"\\' or ch < " " for ch in key)
+
+
 def json_path(parts: tuple[str | int, ...]) -> str:
     """A SQLite JSON path for ``parts``: ``$.pii.email``, ``$.items[0]."order id"``.
 
-    Keys that are not plain names are double-quoted; lower.py refuses keys that
-    hold a double quote, which SQLite's paths cannot name.
+    Keys that are not plain names are double-quoted. A key that is not
+    ``nameable`` raises ValueError: any path written for it would find nothing.
     """
     text = "$"
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not nameable(part):
+            raise ValueError(f"no SQLite JSON path names the key {part!r}")
         elif part.isascii() and part.isidentifier():
             text += f".{part}"
         else:
