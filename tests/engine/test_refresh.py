@@ -170,3 +170,44 @@ def test_a_condition_that_needs_an_event_is_refused_with_its_place(engine):
             f"{where}:1:22: event.type cannot be read here in segment \"buyer\"; "
             "segment refresh evaluates conditions over stored profiles"
         )
+
+
+ODD = r"""
+segment "quoted" when profile.traits["a\"b"] == 1
+segment "slashed" when profile.traits["a\\b"] >= 2 and profile.visits > 0
+segment "broken" when "x" in profile.traits["line\nbreak"]
+segment "plain" when profile.traits.ltv >= 100
+"""
+
+
+def test_keys_no_json_path_can_name_do_not_stop_the_other_segments(engine):
+    """A regression: `profile.traits["a\"b"]` made the whole refresh fail, and
+    keys holding a backslash or a newline were read as missing."""
+    h = engine(ODD)
+    docs = []
+    for index, traits in enumerate(
+        [
+            {'a"b': 1, "a\\b": 2, "line\nbreak": ["x"], "ltv": 100},
+            {'a"b': 2, "a\\b": 1, "line\nbreak": "x", "ltv": 5},
+            {"a": {"b": 1}, "line": 1},
+            {},
+        ]
+    ):
+        doc = new_profile(f"q{index}", "2024-01-01T00:00:00+00:00")
+        doc["traits"], doc["visits"], doc["segments"] = traits, 1, ["quoted"]
+        docs.append(doc)
+    with h.store.transaction():
+        h.store.put_profiles(docs)
+    changes, _ = refresh_segments(h.engine, h.book.segments, NOW, events=False)
+    assert [(c.segment, c.members) for c in changes] == [
+        ("quoted", 1), ("slashed", 1), ("broken", 1), ("plain", 1),
+    ]  # fmt: skip
+    after = {doc["id"]: doc["segments"] for doc in h.store.iter_profiles()}
+    assert after == {
+        "q0": ["quoted", "slashed", "broken", "plain"], "q1": [], "q2": [], "q3": [],
+    }  # fmt: skip
+    for segment in h.book.segments:
+        check = compile_condition(segment.node.condition)
+        for doc in docs:
+            member = check(Scope(profile=doc, now=NOW)) is True
+            assert (segment.name in after[doc["id"]]) is member
