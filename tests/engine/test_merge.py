@@ -283,3 +283,28 @@ def test_a_merge_key_gets_an_expression_index(engine):
         if row[0]
     ]
     assert any("json_extract(doc, '$.pii.email')" in sql for sql in names)
+
+
+ODD_KEY = r"""
+rule "sign in"
+  when event.type == "sign-in"
+  then
+    set profile.pii["e\"mail"] = event.properties.email
+    merge profile on profile.pii["e\"mail"]
+end
+when event.type == "newsletter" then set profile.pii["e\"mail"] = event.properties.email
+"""
+
+
+def test_a_merge_key_no_json_path_can_name_still_merges(engine):
+    """Such a key gets no expression index; its merges are found in Python."""
+    h = engine(ODD_KEY)
+    h.run_each(
+        ev("n1", "newsletter", "p1", "s1", 0, email="ann@example.test"),
+        ev("n2", "newsletter", "p3", "s3", 1, email="bob@example.test"),
+        sign_in(minutes=5),
+    )
+    assert h.store.profile_ids() == ["p1", "p3"]
+    assert sorted(h.profile("p1")["ids"]) == ["p1", "p2"]
+    indexes = h.store.conn.execute("SELECT sql FROM sqlite_master WHERE type='index'")
+    assert not any('e"mail' in (sql or "") for (sql,) in indexes)

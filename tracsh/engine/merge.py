@@ -23,7 +23,7 @@ from tracsh.engine.identify import event_time
 from tracsh.engine.working import WorkingSet
 from tracsh.lang import nodes, values
 from tracsh.lang.scope import MISSING, Report, Scope
-from tracsh.lang.sql import json_path, to_sql
+from tracsh.lang.sql import json_path, nameable, to_sql
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +53,28 @@ def _path_text(path: nodes.Path) -> str:
     return ".".join([path.root, *(str(p) for p in path.parts)])
 
 
+def _indexable(parts: tuple[str | int, ...]) -> bool:
+    return all(nameable(part) for part in parts if isinstance(part, str))
+
+
 def _absent(value: Any) -> bool:
     return value is MISSING or value is None or value == ""
 
 
 def merge_key_paths(book: Any) -> set[str]:
-    """The JSON paths of every merge key in a rule book, for expression indexes."""
+    """The JSON paths of every merge key in a rule book, for expression indexes.
+
+    A key no JSON path can name gets no index; its merges are found through the
+    bridge (tracsh.lang.sql), which reads the document in Python.
+    """
     found: set[str] = set()
     actions = [a for rule in book.rules for a in rule.node.actions]
     actions += [a for j in book.journeys for s in j.steps for a in s.actions]
     for action in actions:
         if isinstance(action, nodes.Merge):
-            found.update(json_path(key.parts) for key in action.keys)
+            found.update(
+                json_path(key.parts) for key in action.keys if _indexable(key.parts)
+            )
     return found
 
 
