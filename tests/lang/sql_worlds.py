@@ -23,12 +23,13 @@ NAMES = {1: "true", 0: "false", None: "unknown"}
 
 
 def has_nul(value: Any) -> bool:
-    """Whether any text in ``value`` holds U+0000, which SQLite's JSON reading
-    cuts short (docs/sql.md, "Limits")."""
+    """Whether any text value in ``value`` holds U+0000, which SQLite's JSON
+    reading cuts short (docs/sql.md, "Limits"). Keys may: no JSON path names a
+    key holding it, so the bridge reads it."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        return any(has_nul(v) for v in value.values())
     if isinstance(value, list):
         return any(has_nul(item) for item in value)
     return False

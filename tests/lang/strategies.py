@@ -71,6 +71,7 @@ OBJECTS = (
     {"n": None, "s": "Hello World", "time": "2024-05-01T10:00:00+02:00"},
     {"tags": ["vip"], "a": {"n": 10}},
     {"order id": "A-17", "s": ""},
+    {'say "hi"': 3, "a.b": "vip", "[0]": ["vip"], "$": "2024-05-01", "*": True},
     [{"n": 3, "s": "a"}, {"n": 4.5, "s": "hello"}],
 )
 """Nested values holding the typed keys, so paths two or three deep resolve."""
@@ -87,6 +88,19 @@ KINDS = {
 """What each document key usually holds."""
 
 KEYS = (*KINDS, "order id")
+ODD_KEYS = {
+    "n": ('say "hi"', ""),
+    "s": ("a.b", "a\\b", "x\x00y"),
+    "time": ("é", "$"),
+    "tags": ("[0]", "line\nbreak"),
+    "flag": ("*", '\\"'),
+    "a": ("$.a", "tab\there"),
+    "b": ("k" * 300,),
+}
+"""Keys a SQLite JSON path must quote, or cannot name at all, standing in for
+the typed key they hold the values of; paths and documents use them now and
+then."""
+ODD = {odd: key for key, odds in ODD_KEYS.items() for odd in odds}
 VALUE_POOL = (
     None, True, False, *NUMBERS, *HUGE_NUMBERS, *TEXTS, *BAD_PATTERNS, *ISO_TEXTS,
     *LISTS, *OBJECTS,
@@ -122,9 +136,22 @@ def _stored(key: str) -> st.SearchStrategy[Any]:
     return st.one_of(usual, usual, usual, any_value)
 
 
+def _odd_keys() -> st.SearchStrategy[dict[str, Any]]:
+    """Up to two keys of ODD, each holding what its typed key usually holds."""
+    pair = st.sampled_from(tuple(ODD)).flatmap(
+        lambda key: st.tuples(st.just(key), _stored(ODD[key]))
+    )
+    return st.lists(pair, max_size=2).map(dict)
+
+
+def _with_odd_keys(typed: st.SearchStrategy[dict[str, Any]]) -> Any:
+    return st.builds(lambda doc, odd: {**doc, **odd}, typed, _odd_keys())
+
+
 def documents() -> st.SearchStrategy[dict[str, Any]]:
-    """A document whose keys, each maybe absent, come from KEYS."""
-    return st.fixed_dictionaries({}, optional={k: _stored(k) for k in KEYS})
+    """A document whose keys, each maybe absent, come from KEYS (a few from ODD)."""
+    typed = st.fixed_dictionaries({}, optional={k: _stored(k) for k in KEYS})
+    return _with_odd_keys(typed)
 
 
 def profiles() -> st.SearchStrategy[dict[str, Any]]:
@@ -133,7 +160,7 @@ def profiles() -> st.SearchStrategy[dict[str, Any]]:
         st.lists(st.sampled_from(SEGMENTS), max_size=3, unique=True), any_value
     )
     optional = {**{k: _stored(k) for k in KEYS}, "segments": segments}
-    return st.fixed_dictionaries({}, optional=optional)
+    return _with_odd_keys(st.fixed_dictionaries({}, optional=optional))
 
 
 def _maybe(documents: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -172,6 +199,7 @@ def _document_pool(seed: int, size: int, segments: bool) -> tuple[Any, ...]:
     pool: list[Any] = [{}]
     for _ in range(size - 1):
         doc = {key: value(key) for key in KEYS if rng.random() < 0.7}
+        doc.update((odd, value(key)) for odd, key in ODD.items() if rng.random() < 0.1)
         if segments and rng.random() < 0.8:
             doc["segments"] = rng.sample(SEGMENTS, rng.randint(0, 2))
         pool.append(doc)
@@ -223,19 +251,26 @@ PREFIXES = st.sampled_from(((), (), (), ("a",), ("b", 0), ("b", 1)))
 
 
 def paths_to(*keys: str) -> st.SearchStrategy[n.Path]:
-    """Paths ending in one of ``keys``, at the top of a document or nested."""
+    """Paths ending in one of ``keys`` (or, one time in six, a key of ODD standing
+    in for it), at the top of a document or nested."""
+    typed = st.sampled_from(keys)
+    odd = st.sampled_from([o for key in keys for o in ODD_KEYS.get(key, ())] or keys)
     return st.builds(
         lambda root, prefix, key: n.Path(root, (*prefix, key)),
         ROOT_NAMES,
         PREFIXES,
-        st.sampled_from(keys),
+        st.one_of(typed, typed, typed, typed, typed, odd),
     )
 
 
+_any_key = st.sampled_from(KEYS)
 any_paths = st.builds(
     lambda root, parts: n.Path(root, tuple(parts)),
     ROOT_NAMES,
-    st.lists(st.one_of(st.sampled_from(KEYS), st.integers(0, 2)), max_size=3),
+    st.lists(
+        st.one_of(_any_key, _any_key, st.sampled_from(tuple(ODD)), st.integers(0, 2)),
+        max_size=3,
+    ),
 )
 
 

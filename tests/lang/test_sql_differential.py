@@ -3,9 +3,10 @@
 Conditions and worlds come from strategies.py (missing fields, nulls, mixed
 types, times, every kind of test). Each condition is written for SQLite once
 per clock and run over its worlds stored in a real SQLite file; the truth must
-be the compiled form's and the reference evaluator's. Worlds holding text with
-U+0000 are left out: SQLite cuts such text short (docs/sql.md, "Limits"; a
-test in test_sql_semantics.py pins that down).
+be the compiled form's and the reference evaluator's. Paths and documents
+include keys a JSON path must quote or cannot name (strategies.ODD_KEYS).
+Worlds holding text values with U+0000 are left out: SQLite cuts such text
+short (docs/sql.md, "Limits"; a test in test_sql_semantics.py pins that down).
 """
 
 from __future__ import annotations
