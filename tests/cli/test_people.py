@@ -54,6 +54,31 @@ def test_profile_list_finds_profiles_by_a_condition(shop, where, ids):
     assert [json.loads(line)["id"] for line in out.splitlines()] == ids
 
 
+ODD_KEYS = r"""
+when event.type == "tag" then set profile.traits["a\"b"] = event.properties.v
+when event.type == "tag" then set profile.traits["a\\b"] = event.properties.v
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "ids"),
+    [
+        (r'profile.traits["a\"b"] == 1', ["ann"]),
+        (r'profile.traits["a\\b"] >= 1 and profile.traits["a\"b"] != 1', ["bob"]),
+    ],
+)
+def test_profile_list_reads_keys_no_json_path_can_name(project, where, ids):
+    project.rules(ODD_KEYS)
+    events = [
+        ev("t1", "tag", "ann", "s1", "2024-05-01T09:00:00Z", v=1),
+        ev("t2", "tag", "bob", "s2", "2024-05-01T10:00:00Z", v=2),
+    ]
+    assert project.run("replay", str(project.events(events)))[0] == 0
+    status, out, err = project.run("profile", "list", "--where", where, "--json")
+    assert status == 0, err
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ids
+
+
 def test_profile_list_prints_a_line_per_profile_and_a_count(shop):
     status, out, err = shop.run("profile", "list", "--limit", "2")
     assert status == 0
