@@ -144,7 +144,7 @@ ODD_KEYS = [
     'say "hi"', "a.b", "a[0]", "[0]", "$", "*", "$.a", "a\\b", '\\"', "",
     "x\x00y", "line\nbreak", "tab\there", "é", "ключ", "'", "k" * 3000,
 ]  # fmt: skip
-"""Keys a JSON path must quote, cannot name at all, or names only by accident."""
+"""Keys a JSON path must quote, cannot name at all, or would misread unquoted."""
 
 ODD_TESTS = [
     "profile.t[{k}] == 1",
