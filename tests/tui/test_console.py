@@ -92,6 +92,29 @@ async def test_the_stream_keeps_only_the_newest_rows(shop):
         assert len(app.seen_by_id) == 40
 
 
+async def test_rows_in_view_stay_put_while_older_ones_drop_off(shop):
+    # Once the cursor leaves the newest row the stream stops following: new
+    # events push the oldest out of the bounded stream, and what the operator
+    # reads must not slide away under the cursor.
+    app = console(shop, replay=replay_file(shop, 150), speed=0, rows=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await replay_done(pilot)
+        await pilot.press("up", "up")
+        stream = app.screen.stream
+        assert not stream.follow and stream.scroll_offset.y > 5
+        top, current = stream.view[stream.scroll_offset.y], stream.current
+        arrived = [
+            Seen(151 + i, {"id": f"late-{i}", "type": "page-view"}, None)
+            for i in range(5)
+        ]
+        stream.add(arrived)
+        await pilot.pause()
+        assert stream.view[-1] is arrived[-1] and len(stream.view) == 40
+        assert stream.view[stream.scroll_offset.y] is top
+        assert stream.current is current
+
+
 async def test_pause_holds_new_events_back(shop):
     app = console(shop, attach=True, rows=100)
     async with app.run_test(size=SIZE) as pilot:

@@ -169,7 +169,11 @@ class EventStream(ScrollView, can_focus=True):
         if self.follow:
             self.cursor = len(self.view) - 1
         else:
+            # The rows in view stay where they are while older ones drop off.
             self.cursor = max(self.cursor - dropped, 0)
+            if dropped:
+                top = max(self.scroll_offset.y - dropped, 0)
+                self.scroll_to(y=top, animate=False, immediate=True)
         self._changed()
 
     def _changed(self) -> None:
