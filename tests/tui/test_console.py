@@ -3,6 +3,7 @@ save a rule and have it run, retry a dead letter, and the failures in between.""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 
@@ -39,6 +40,8 @@ from tracsh.tui.messages import (
 from tracsh.tui.screens.dialogs import ConfirmScreen, ErrorPanel
 
 pytestmark = pytest.mark.anyio
+
+THRESHOLDS = gc.get_threshold()
 
 
 def notices(app) -> list[str]:
@@ -422,3 +425,19 @@ async def test_what_arrives_after_the_last_screen_left_is_dropped(shop):
     app.on_rules_loaded(RulesLoaded(ruleset, True, "rules reloaded"))
     app.action_toggle_log()
     assert app.seen_total == 1
+
+
+@pytest.mark.parametrize("own_process", [True, False])
+async def test_only_a_console_owning_its_process_freezes_start_up(shop, own_process):
+    # `tracsh tui` freezes what start-up made out of the cycle collector, so
+    # full collections stop walking every widget; a console hosted elsewhere
+    # (these tests) must leave the host's collector alone.
+    gc.unfreeze()
+    app = console(shop, own_process=own_process)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert (gc.get_freeze_count() > 0) is own_process
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*THRESHOLDS)

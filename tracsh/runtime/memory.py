@@ -1,7 +1,8 @@
 """How a long-running runtime process sets up Python's cyclic garbage collector.
 
 Called once by ``tracsh daemon`` and ``tracsh ingest`` after the runtime has
-started; library callers (the console, tests) keep the interpreter's defaults.
+started, and by ``tracsh tui`` once the console shows; library callers (tests,
+a console hosted in another program) keep the interpreter's defaults.
 """
 
 from __future__ import annotations
