@@ -30,6 +30,7 @@ from textual import events
 
 from tracsh.config import load_config
 from tracsh.lang.loader import load_rules
+from tracsh.runtime.memory import claim_process
 from tracsh.tui.app import ConsoleApp
 from tracsh.tui.feed import FeedPlan
 
@@ -67,7 +68,7 @@ def console(directory: Path, speed: float, rounds: int) -> ConsoleApp:
     from tracsh.store import Store
 
     Store.open(plan.db).close()
-    return ConsoleApp(plan, load_rules(plan.rule_paths), own_process=True)
+    return ConsoleApp(plan, load_rules(plan.rule_paths))
 
 
 async def answered(app: ConsoleApp, key: str, done, timeout: float = 5.0) -> float:
@@ -170,4 +171,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    claim_process()  # as the tracsh command does (tracsh.runtime.memory)
     main()

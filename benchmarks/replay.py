@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tracsh.cli.main import main as tracsh
+from tracsh.runtime.memory import claim_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = (
@@ -172,4 +173,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    claim_process()  # as the tracsh command does (tracsh.runtime.memory)
     sys.exit(main())

@@ -103,13 +103,10 @@ def plan_for(directory: Path, **options) -> FeedPlan:
     )
 
 
-def console(
-    directory: Path, theme: str = "dark", keys=None, own_process=False, **options
-) -> ConsoleApp:
+def console(directory: Path, theme: str = "dark", keys=None, **options) -> ConsoleApp:
     """A ConsoleApp over the project in ``directory``."""
     plan = plan_for(directory, **options)
-    rules = load_rules(plan.rule_paths)
-    return ConsoleApp(plan, rules, theme, keys, own_process=own_process)
+    return ConsoleApp(plan, load_rules(plan.rule_paths), theme, keys)
 
 
 _GENERATED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")

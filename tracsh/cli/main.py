@@ -195,5 +195,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def run() -> int:
+    """The ``tracsh`` command: this process is tracsh's alone, then ``main``."""
+    from tracsh.runtime.memory import claim_process
+
+    claim_process()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

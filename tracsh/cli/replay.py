@@ -21,6 +21,7 @@ from tracsh.cli.terminal import printable
 from tracsh.engine.summary import Summary
 from tracsh.errors import UserError
 from tracsh.inputs import Accepted, read_items
+from tracsh.runtime.memory import settle_after_start
 
 FORMATS = ("auto", "ndjson", "json", "track", "csv")
 
@@ -104,6 +105,7 @@ def replay(args: argparse.Namespace) -> int:
     summary = Summary()
     with project.open_store(args, config) as store:
         engine = project.build_engine(store, book, config)
+        settle_after_start()
         try:
             with progress_for(args.files) as bar:
                 _feed(engine, store, args.files, args, summary, bar)

@@ -123,8 +123,6 @@ def tui(args: argparse.Namespace) -> int:
     plan = plan_of(args, config)
     ruleset = ruleset_of(args, config, plan.attach)
     prepare_store(plan)
-    app = ConsoleApp(
-        plan, ruleset, config.console.theme, config.console.keys, own_process=True
-    )
+    app = ConsoleApp(plan, ruleset, config.console.theme, config.console.keys)
     app.run()
     return app.return_code or 0

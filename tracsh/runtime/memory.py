@@ -1,8 +1,10 @@
 """How a long-running runtime process sets up Python's cyclic garbage collector.
 
-Called once by ``tracsh daemon`` and ``tracsh ingest`` after the runtime has
-started, and by ``tracsh tui`` once the console shows; library callers (tests,
-a console hosted in another program) keep the interpreter's defaults.
+Called by ``tracsh daemon``, ``ingest`` and ``replay`` once the engine has
+started, and by ``tracsh tui`` once the console shows. It acts only when
+tracsh owns the process (the ``tracsh`` command, ``python -m tracsh.cli.main``):
+callers of ``tracsh.cli.main.main`` in a process of their own (tests, scripts)
+keep the interpreter's defaults.
 """
 
 from __future__ import annotations
@@ -18,6 +20,20 @@ batch and found almost nothing (the documents are not cyclic).
 """
 
 
+_owned = False
+
+
+def claim_process() -> None:
+    """Say that tracsh is this process's whole life: the command-line entry."""
+    global _owned
+    _owned = True
+
+
+def owns_process() -> bool:
+    """Whether the command-line entry started this process."""
+    return _owned
+
+
 def settle_after_start() -> None:
     """Freeze what start-up made, and collect the young generation less often.
 
@@ -27,8 +43,11 @@ def settle_after_start() -> None:
     the garbage collector went there). Garbage left from start-up is collected
     first, so nothing collectable is frozen; the one cost is that the first
     rule set, frozen with the rest, is not reclaimed by the cycle collector
-    once a reload has replaced it (docs/daemon.md).
+    once a reload has replaced it (docs/daemon.md). Nothing happens unless
+    the process is tracsh's own (``claim_process``).
     """
+    if not _owned:
+        return
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()

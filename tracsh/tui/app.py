@@ -117,13 +117,8 @@ class ConsoleApp(App):
         ruleset: RuleSet,
         theme: str = "dark",
         keys: dict[str, str] | None = None,
-        own_process: bool = False,
     ) -> None:
         super().__init__()
-        self.own_process = own_process
-        """True when the console is the process's whole life (``tracsh tui``):
-        once it shows, what start-up made is frozen out of the cycle collector
-        (tracsh.runtime.memory). Tests and other hosts leave the collector be."""
         self.plan = plan
         """What the command line asked for."""
         self.ruleset = ruleset
@@ -196,11 +191,11 @@ class ConsoleApp(App):
         self.set_interval(DRAW_EVERY, self._draw_seen)
         self._exit_on_signals()
         self.switch_mode("dashboard")
-        if self.own_process:
-            # Full collections walked every widget, style and module each time,
-            # 100 ms and more on the app's thread: most of the keys slower
-            # than 100 ms under benchmarks/console_latency.py waited for one.
-            self.call_after_refresh(settle_after_start)
+        # Full collections walked every widget, style and module each time,
+        # 100 ms and more on the app's thread: most of the keys slower than
+        # 100 ms under benchmarks/console_latency.py waited for one. (Only
+        # when the console owns its process: tracsh.runtime.memory.)
+        self.call_after_refresh(settle_after_start)
 
     def _exit_on_signals(self) -> None:
         """SIGTERM and SIGHUP end the app as ctrl+q does, giving the terminal back."""
