@@ -1,8 +1,8 @@
 """What the CSV tests share: a shop mapping, its header, and a reader over files."""
 
-from tracsh.inputs import Accepted, read_items
+from inputs_harness import RECEIVED
 
-RECEIVED = "2024-05-01T12:00:00+00:00"
+from tracsh.inputs import read_items
 
 SHOP = """
 [event]
@@ -41,12 +41,3 @@ def read(tmp_path, rows, mapping=SHOP, header=HEADER, **options):
         **options,
     )
     return list(items)
-
-
-def summary(items):
-    return [
-        (item.line, item.event["type"])
-        if isinstance(item, Accepted)
-        else (item.line, item.reason)
-        for item in items
-    ]

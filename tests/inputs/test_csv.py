@@ -5,7 +5,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from csv_harness import RECEIVED, SHOP, read, summary
+from csv_harness import SHOP, read
+from inputs_harness import RECEIVED, summary
 
 from tracsh.inputs import InputError, MappingError, read_items
 from tracsh.inputs.events import stable_id

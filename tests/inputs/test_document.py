@@ -1,25 +1,15 @@
 """JSON documents: text in, events at the lines their elements start, or rejects."""
 
 import pytest
+from inputs_harness import RECEIVED, summary
 
-from tracsh.inputs import Accepted, read_items
-
-RECEIVED = "2024-05-01T12:00:00+00:00"
+from tracsh.inputs import read_items
 
 
 def read(tmp_path, text, name="events.json", **options):
     path = tmp_path / name
     path.write_bytes(text.encode() if isinstance(text, str) else text)
     return list(read_items(path, received=RECEIVED, **options))
-
-
-def summary(items):
-    return [
-        (item.line, item.event["type"])
-        if isinstance(item, Accepted)
-        else (item.line, item.reason)
-        for item in items
-    ]
 
 
 STOP = "; the rest of the file was not read"

@@ -6,26 +6,15 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from inputs_harness import RECEIVED, summary
 
-from tracsh.inputs import Accepted, InputError, Rejected, read_items, read_lines
-
-RECEIVED = "2024-05-01T12:00:00+00:00"
+from tracsh.inputs import InputError, Rejected, read_items, read_lines
 
 
 def read(tmp_path, data: bytes, name="events.ndjson", **options):
     path = tmp_path / name
     path.write_bytes(data)
     return list(read_items(path, received=RECEIVED, **options))
-
-
-def summary(items):
-    """(line, type) for accepted events, (line, reason) for rejects."""
-    return [
-        (item.line, item.event["type"])
-        if isinstance(item, Accepted)
-        else (item.line, item.reason)
-        for item in items
-    ]
 
 
 CASES = [
