@@ -155,12 +155,6 @@ def ref_id(obj: dict, name: str) -> str | None:
     field, so a bad value is never taken for "none given".
     """
     value, label = obj.get(name), name
-    if type(value) is dict:
-        # The usual case, ``{"id": "text"}``, decided in one step: printable
-        # text is an id (ids.py), so only other values need the checks below.
-        given = value.get("id")
-        if type(given) is str and given and given.isprintable():
-            return given
     if isinstance(value, dict):
         if value and "id" not in value:
             keys = ", ".join(f'"{key}"' for key in sorted(map(str, value))[:3])

@@ -29,11 +29,6 @@ def claim_process() -> None:
     _owned = True
 
 
-def owns_process() -> bool:
-    """Whether the command-line entry started this process."""
-    return _owned
-
-
 def settle_after_start() -> None:
     """Freeze what start-up made, and collect the young generation less often.
 
